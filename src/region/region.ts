@@ -1,0 +1,64 @@
+/** A region: everything one imported city needs, as saved in one .quarter file. */
+import type { WalkGraph } from '../engine/graph.js';
+import type { OsmReadStats, OsmType, Tags } from '../ingest/osm-types.js';
+
+export interface Facility {
+  /** index in Region.facilities. */
+  id: number;
+  source: OsmType | 'amap' | 'baidu' | 'user';
+  /** OSM id (or source row id). */
+  sourceId: number;
+  /** format ids from the taxonomy (a facility may serve several). */
+  formats: string[];
+  name: string;
+  /** the point people walk to: an entrance, the node itself, or the area point nearest the network. */
+  lon: number;
+  lat: number;
+  accessPoint: 'node' | 'entrance' | 'nearest-to-network' | 'centroid';
+  /** tags kept for later stages: opening_hours, brand, operator, name:zh, name:en, … */
+  tags: Tags;
+}
+
+/** Where each facility meets the network; edge −1 = unreachable (farther than the snap limit). */
+export interface FacilitySnaps {
+  edge: Int32Array;
+  /** metres from edgeFrom along the edge. */
+  offset: Float32Array;
+  /** metres of the straight access leg from the facility to the edge. */
+  access: Float32Array;
+}
+
+export interface ImportReport {
+  osm: OsmReadStats;
+  islands: { count: number; largestNodes: number; otherSizes: number[] };
+  facilities: {
+    total: number;
+    byFormat: Record<string, number>;
+    unreachable: number;
+    onIslands: number;
+    accessPoints: Record<Facility['accessPoint'], number>;
+  };
+  warnings: string[];
+}
+
+export interface RegionMeta {
+  formatVersion: number;
+  name: string;
+  source: { file: string; format: string; bytes: number; sha256: string };
+  importedAt: string;
+  attribution: string;
+  license: string;
+  bbox: [number, number, number, number];
+  clip?: string;
+  snapLimitMetres: number;
+  report: ImportReport;
+}
+
+export interface Region {
+  meta: RegionMeta;
+  graph: WalkGraph;
+  facilities: Facility[];
+  facilitySnaps: FacilitySnaps;
+}
+
+export const OSM_ATTRIBUTION = '© OpenStreetMap contributors';
