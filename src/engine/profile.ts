@@ -3,7 +3,7 @@
  * Arc costs in seconds are derived per profile once (cheap: one pass over edges).
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dataPath } from '../paths.js';
 import { EDGE_FLAG_STEPS, type WalkGraph } from './graph.js';
 
 export interface WalkingProfile {
@@ -17,7 +17,7 @@ export interface WalkingProfile {
   rationale: string;
 }
 
-const PROFILE_FILE = fileURLToPath(new URL('../../data/profiles/walking.json', import.meta.url));
+const PROFILE_FILE = dataPath('profiles', 'walking.json');
 
 export function loadWalkingProfiles(file = PROFILE_FILE): WalkingProfile[] {
   const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
