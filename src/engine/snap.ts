@@ -265,3 +265,19 @@ export function snapsToSources(
   }
   return { nodes, seconds, labels: out };
 }
+
+/**
+ * A point prefers the main network: an island (a detached footway, a courtyard path) is used
+ * only when it is clearly nearer — more than this many metres nearer than the main network.
+ */
+export const ISLAND_PREFERENCE_METRES = 30;
+
+/** Snap a point, preferring the main component (see ISLAND_PREFERENCE_METRES). */
+export function snapPreferMain(index: SnapIndex, lon: number, lat: number, maxMetres = 300): Snap | null {
+  const any = snapPoint(index, lon, lat, maxMetres);
+  if (!any) return null;
+  const g = index.graph;
+  if (g.nodeComponent[g.edgeFrom[any.edge]] === 0) return any;
+  const main = snapPoint(index, lon, lat, Math.min(maxMetres, any.distance + ISLAND_PREFERENCE_METRES), { component: 0 });
+  return main ?? any;
+}

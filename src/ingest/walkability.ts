@@ -3,7 +3,7 @@
  * policy is reviewable data, not code. See that file for each rule and its reason.
  */
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dataPath } from '../paths.js';
 import type { Tags } from './osm-types.js';
 
 export type WalkRuleResult = { walk: true; classIndex: number; steps: boolean } | { walk: false; rule: string };
@@ -22,7 +22,7 @@ export interface WalkabilityTable {
   accessExclude: string[];
 }
 
-const FILE = fileURLToPath(new URL('../../data/walkability.json', import.meta.url));
+const FILE = dataPath('walkability.json');
 
 export function loadWalkability(file = FILE): WalkabilityTable {
   const raw = JSON.parse(readFileSync(file, 'utf8')) as Partial<WalkabilityTable>;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { buildWalkGraph, componentSizes } from '../engine/graph.js';
-import { buildSnapIndex, snapPoint } from '../engine/snap.js';
+import { buildSnapIndex, snapPreferMain } from '../engine/snap.js';
 import { loadClipPolygon } from '../ingest/clip.js';
 import type { OsmFeature, Tags } from '../ingest/osm-types.js';
 import { readOsm } from '../ingest/read-osm.js';
@@ -62,14 +62,14 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
   let unreachable = 0;
   let onIslands = 0;
   const nearestOnNetwork = (lon: number, lat: number) => {
-    const s = snapPoint(index, lon, lat, snapLimit);
+    const s = snapPreferMain(index, lon, lat, snapLimit);
     return s ? { lon: s.lon, lat: s.lat, distance: s.distance } : null;
   };
   for (const feature of osm.features) {
     const formats = classify(feature.tags);
     if (formats.length === 0) continue;
     const ap = chooseAccessPoint(feature, nearestOnNetwork);
-    const snap = snapPoint(index, ap.lon, ap.lat, snapLimit);
+    const snap = snapPreferMain(index, ap.lon, ap.lat, snapLimit);
     const id = facilities.length;
     facilities.push({
       id,

@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dataPath } from '../paths.js';
 
 export const FORMAT_CLASSES = ['basic', 'quality', 'public'] as const;
 export const FORMAT_LEVELS = ['neighbourhood', 5, 10, 15] as const;
@@ -70,22 +70,7 @@ export class TaxonomyError extends Error {
   }
 }
 
-const RELATIVE = join('data', 'taxonomy', 'formats.json');
-
-/** data/taxonomy/formats.json, found from this module both in src/ (tests) and in a build under dist/. */
-function findDefaultFile(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, RELATIVE);
-    if (existsSync(candidate)) return candidate;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return fileURLToPath(new URL('../../data/taxonomy/formats.json', import.meta.url));
-}
-
-export const DEFAULT_TAXONOMY_FILE = findDefaultFile();
+export const DEFAULT_TAXONOMY_FILE = dataPath('taxonomy', 'formats.json');
 
 /** Read and validate a taxonomy file (default: the bundled data/taxonomy/formats.json). */
 export function loadTaxonomy(file: string = DEFAULT_TAXONOMY_FILE): Taxonomy {

@@ -1,0 +1,57 @@
+#!/usr/bin/env node
+/** `quarter`: the command line. A thin shell over the library; errors are one line with a meaningful exit code. */
+import { Command, CommanderError } from 'commander';
+import { OsmInputError } from '../ingest/osm-source.js';
+import { OverpassError } from '../ingest/overpass.js';
+import { RegionFileError } from '../region/region-file.js';
+import { TaxonomyError } from '../taxonomy/formats.js';
+import { registerDemo } from './commands/demo.js';
+import { registerFetch } from './commands/fetch.js';
+import { registerImport } from './commands/import.js';
+import { registerInspect } from './commands/inspect.js';
+import { registerQueries } from './commands/query.js';
+import { CliError, EXIT } from './errors.js';
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CliError) return err.exitCode;
+  if (err instanceof OsmInputError || err instanceof RegionFileError || err instanceof TaxonomyError) return EXIT.input;
+  if (err instanceof OverpassError) return EXIT.network;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  if (code === 'ENOENT' || code === 'EISDIR') return EXIT.input;
+  if (code === 'ENOSPC' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'EDQUOT') return EXIT.output;
+  if (err instanceof Error && /^[^:\n]+: /.test(err.message) && !(err instanceof TypeError) && !(err instanceof RangeError)) return EXIT.input;
+  return EXIT.internal;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command()
+    .name('quarter')
+    .description('一刻钟便民生活圈: walking network, facilities and walking times from OpenStreetMap')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerDemo(program);
+  registerImport(program);
+  registerFetch(program);
+  registerQueries(program);
+  registerInspect(program);
+  for (const c of program.commands) c.exitOverride();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are exits too; commander already printed its message
+      return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    const code = exitCodeFor(err);
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`quarter: ${code === EXIT.internal ? 'internal error: ' : ''}${msg.split('\n')[0]}\n`);
+    if (code === EXIT.internal && process.env.QUARTER_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    return code;
+  }
+}
+
+main(process.argv).then((code) => {
+  process.exitCode = code;
+});
