@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { OsmInputError } from '../ingest/osm-source.js';
 import { OverpassError } from '../ingest/overpass.js';
+import { OutputFileError, installInterruptCleanup } from '../region/atomic-file.js';
 import { RegionFileError } from '../region/region-file.js';
 import { TaxonomyError } from '../taxonomy/formats.js';
 import { registerDemo } from './commands/demo.js';
@@ -14,6 +15,7 @@ import { CliError, EXIT } from './errors.js';
 
 function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
+  if (err instanceof OutputFileError) return EXIT.output;
   if (err instanceof OsmInputError || err instanceof RegionFileError || err instanceof TaxonomyError) return EXIT.input;
   if (err instanceof OverpassError) return EXIT.network;
   const code = (err as NodeJS.ErrnoException)?.code;
@@ -24,6 +26,8 @@ function exitCodeFor(err: unknown): number {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Ctrl-C at any point (not only while a file is being written) removes temp files and exits 130.
+  installInterruptCleanup();
   const program = new Command()
     .name('quarter')
     .description('一刻钟便民生活圈: walking network, facilities and walking times from OpenStreetMap')

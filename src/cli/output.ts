@@ -1,9 +1,14 @@
 /** Writing results: to a file atomically (format from extension) or to stdout. */
-import { writeFileAtomic } from '../region/atomic-file.js';
+import { dirname } from 'node:path';
+import { ensureOutputDir, writeFileAtomic } from '../region/atomic-file.js';
 
 export function writeOutput(file: string | undefined, text: string): void {
-  if (file) writeFileAtomic(file, [text]);
-  else process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  if (file) {
+    ensureOutputDir(dirname(file));
+    writeFileAtomic(file, [text]);
+  } else {
+    process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  }
 }
 
 export function printJson(value: unknown): void {

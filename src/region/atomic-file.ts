@@ -3,17 +3,62 @@
  * A crash or Ctrl-C leaves either the old file or the new one, never half of one;
  * pending temp files are removed on SIGINT/SIGTERM and normal exit.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 const pending = new Set<string>();
 let hooked = false;
 
+/** Writing an output failed because of the path or the disk (ENOTDIR, ENOSPC, EACCES, …); names the output. */
+export class OutputFileError extends Error {
+  readonly file: string;
+  readonly code: string | undefined;
+  constructor(file: string, cause: unknown, what = 'cannot write') {
+    const e = cause as NodeJS.ErrnoException;
+    // Node's text is "CODE: description, syscall 'path'": keep the description, drop the (temp) path.
+    const desc = /^[A-Z0-9_]+: ([^,\n]+)/.exec(e?.message ?? '')?.[1] ?? String(e?.message ?? cause);
+    super(`${file}: ${what} (${e?.code ? `${e.code}: ` : ''}${desc})`);
+    this.name = 'OutputFileError';
+    this.file = file;
+    this.code = e?.code;
+  }
+}
+
+const isErrno = (e: unknown): boolean => typeof (e as NodeJS.ErrnoException)?.code === 'string';
+
+/** mkdir -p for an output directory; failures become OutputFileError. */
+export function ensureOutputDir(dir: string): void {
+  try {
+    mkdirSync(dir || '.', { recursive: true });
+  } catch (err) {
+    if (!isErrno(err)) throw err;
+    const inTheWay = (err as NodeJS.ErrnoException).code === 'EEXIST' || (err as NodeJS.ErrnoException).code === 'ENOTDIR';
+    throw new OutputFileError(dir, err, inTheWay ? 'cannot create directory, a file is in the way' : 'cannot create directory');
+  }
+}
+
+/** Best effort: a temp file that cannot be removed (its directory vanished, say) is not an error. */
+function removeQuietly(f: string): void {
+  try {
+    rmSync(f, { force: true });
+  } catch {
+    /* nothing more to do */
+  }
+}
+
+/**
+ * Remove pending temp files on normal exit, and on SIGINT/SIGTERM before exiting 130/143.
+ * writeFileAtomic calls it; a CLI calls it at start so an interrupt at any time exits the same way.
+ */
+export function installInterruptCleanup(): void {
+  hookCleanup();
+}
+
 function hookCleanup(): void {
   if (hooked) return;
   hooked = true;
   const clean = (): void => {
-    for (const f of pending) rmSync(f, { force: true });
+    for (const f of pending) removeQuietly(f);
     pending.clear();
   };
   process.on('exit', clean);
@@ -49,10 +94,16 @@ export function writeFileAtomic(target: string, chunks: Iterable<Uint8Array | st
     pending.delete(tmp);
     syncDir(dirname(target));
   } catch (err) {
-    if (fd !== -1) closeSync(fd);
-    rmSync(tmp, { force: true });
+    if (fd !== -1) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    }
     pending.delete(tmp);
-    throw err;
+    removeQuietly(tmp);
+    throw isErrno(err) ? new OutputFileError(target, err) : err;
   }
 }
 

@@ -8,6 +8,7 @@ import { basename } from 'node:path';
 import { buildWalkGraph, componentSizes } from '../engine/graph.js';
 import { buildSnapIndex, snapPreferMain } from '../engine/snap.js';
 import { loadClipPolygon } from '../ingest/clip.js';
+import { OsmInputError } from '../ingest/osm-source.js';
 import type { OsmFeature, Tags } from '../ingest/osm-types.js';
 import { readOsm } from '../ingest/read-osm.js';
 import { chooseAccessPoint } from '../taxonomy/access-point.js';
@@ -146,7 +147,7 @@ function hashFile(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
     createReadStream(file)
-      .on('error', reject)
+      .on('error', (e: Error) => reject(new OsmInputError(file, `cannot read: ${e.message}`)))
       .on('data', (c) => h.update(c))
       .on('end', () => resolve(h.digest('hex')));
   });

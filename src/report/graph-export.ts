@@ -10,11 +10,10 @@
  *
  * UTF-8 with BOM (Excel shows Chinese names), CRLF, each file written atomically.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WalkGraph } from '../engine/graph.js';
 import { WALK_CLASSES } from '../ingest/walkability.js';
-import { writeFileAtomic } from '../region/atomic-file.js';
+import { ensureOutputDir, writeFileAtomic } from '../region/atomic-file.js';
 import type { Facility, FacilitySnaps } from '../region/region.js';
 import { UTF8_BOM, csvRow, type Cell } from './csv.js';
 
@@ -78,7 +77,7 @@ export interface GraphExportCounts {
 }
 
 export function writeGraphExport(dir: string, input: GraphExportInput): GraphExportCounts {
-  mkdirSync(dir, { recursive: true });
+  ensureOutputDir(dir);
   const g = input.graph;
   writeFileAtomic(join(dir, 'nodes.csv'), chunked(['node', 'lon', 'lat', 'osm_id', 'component'], nodeRows(g)));
   writeFileAtomic(

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadClipPolygon } from '../../ingest/clip.js';
 import { DEFAULT_OVERPASS_ENDPOINT, buildOverpassQuery, fetchOverpass } from '../../ingest/overpass.js';
+import { ensureOutputDir } from '../../region/atomic-file.js';
 import { usageError } from '../errors.js';
 import { parseBbox, parseNumber } from '../parse.js';
 import { printJson } from '../output.js';
@@ -35,7 +35,7 @@ export function registerFetch(program: Command): void {
       } catch {
         throw usageError(`--endpoint: "${flags.endpoint}" is not a URL`);
       }
-      mkdirSync(dirname(flags.out) || '.', { recursive: true });
+      ensureOutputDir(dirname(flags.out));
       const query = buildOverpassQuery(area, { timeoutSeconds: Math.ceil(timeoutMs / 1000) });
       const res = await fetchOverpass(query, { out: flags.out, endpoint: flags.endpoint, timeoutMs });
       if (flags.json) printJson(res);

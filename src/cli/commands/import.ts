@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
+import { ensureOutputDir } from '../../region/atomic-file.js';
 import { importRegion } from '../../region/import-region.js';
 import { writeRegion } from '../../region/region-file.js';
 import type { Region } from '../../region/region.js';
@@ -29,7 +29,7 @@ export async function runImport(osmFile: string, flags: ImportFlags): Promise<{ 
   const t0 = performance.now();
   try {
     const region = await importRegion(osmFile, { clip: flags.clip, snapLimitMetres, name: flags.name, onProgress: progress.update });
-    mkdirSync(dirname(out) || '.', { recursive: true });
+    ensureOutputDir(dirname(out));
     writeRegion(out, region);
     return { region, out, ms: performance.now() - t0 };
   } finally {

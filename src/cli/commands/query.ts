@@ -36,7 +36,7 @@ function snapOrFail(ctx: RoutingContext, flag: string, lon: number, lat: number)
   if (!insideRegion(ctx.region, lon, lat)) {
     const [w, s, e, n] = ctx.region.meta.bbox.map((x) => round(x, 4));
     if (insideRegion(ctx.region, lat, lon)) throw usageError(`${flag} ${lon},${lat} looks swapped: write lon,lat (${lat},${lon})`);
-    throw new CliError(`${flag} ${lon},${lat} is outside the data of region "${ctx.region.meta.name}" (lon ${w}…${e}, lat ${s}…${n})`, EXIT.noResult);
+    throw new CliError(`${flag} ${lon},${lat} is outside the data of region ${JSON.stringify(ctx.region.meta.name)} (lon ${w}…${e}, lat ${s}…${n})`, EXIT.noResult);
   }
   const snap = snapPreferMain(ctx.index, lon, lat, limit);
   if (!snap) throw new CliError(`${flag} ${lon},${lat}: no walkable way within ${limit} m`, EXIT.noResult);
@@ -49,7 +49,7 @@ function checkFormat(ctx: RoutingContext, format: string): void {
     throw usageError(`--format: unknown format "${format}"; see \`quarter formats\` (e.g. ${tax.formats.slice(0, 4).map((f) => f.id).join(', ')})`);
   }
   if (!ctx.facilitiesByFormat.has(format)) {
-    throw new CliError(`--format: region "${ctx.region.meta.name}" has no facility of format "${format}"`, EXIT.noResult);
+    throw new CliError(`--format: region ${JSON.stringify(ctx.region.meta.name)} has no facility of format "${format}"`, EXIT.noResult);
   }
 }
 
