@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { OsmInputError } from '../ingest/osm-source.js';
 import { OverpassError } from '../ingest/overpass.js';
-import { OutputFileError, installInterruptCleanup } from '../region/atomic-file.js';
+import { OutputFileError, installInterruptCleanup } from '../io/atomic-file.js';
 import { RegionFileError } from '../region/region-file.js';
 import { TaxonomyError } from '../taxonomy/formats.js';
 import { registerDemo } from './commands/demo.js';

@@ -1,6 +1,6 @@
 /** Writing results: to a file atomically (format from extension) or to stdout. */
 import { dirname } from 'node:path';
-import { ensureOutputDir, writeFileAtomic } from '../region/atomic-file.js';
+import { ensureOutputDir, writeFileAtomic } from '../io/atomic-file.js';
 
 export function writeOutput(file: string | undefined, text: string): void {
   if (file) {

@@ -36,6 +36,8 @@ export interface OsmReadStats {
   waysDroppedNoGeometry: number;
   /** features whose geometry could not be built (all nodes missing, broken multipolygon). */
   featuresWithoutGeometry: number;
+  /** relations with wanted tags whose type (site, route, …) has no area geometry to build: not kept, counted. */
+  relationsNotAreas: number;
   /** ways/features outside --clip, not kept. */
   clippedWays: number;
   clippedFeatures: number;

@@ -3,6 +3,7 @@
  * ready-made extract. The response streams to a temp file beside the target and is renamed
  * only when complete, so an interrupted download never leaves a plausible-looking file.
  */
+import { trackTemp } from '../io/atomic-file.js';
 import { createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -121,6 +122,7 @@ export async function fetchOverpass(query: string, opts: FetchOverpassOptions): 
 
   const tmp = join(dirname(opts.out), `.${basename(opts.out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
   let bytes = 0;
+  const untrack = trackTemp(tmp); // removed on Ctrl-C too
   try {
     // Cast: DOM and node:stream/web ReadableStream types differ only nominally.
     const body = Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>);
@@ -131,8 +133,10 @@ export async function fetchOverpass(query: string, opts: FetchOverpassOptions): 
     await pipeline(body, createWriteStream(tmp));
     await checkDownloaded(tmp, bytes, endpoint);
     await rename(tmp, opts.out);
+    untrack();
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
+    untrack();
     if (e instanceof OverpassError) throw e;
     return fail(`download from Overpass endpoint ${endpoint} failed after ${bytes} bytes: ${why(e)}`);
   }

@@ -139,6 +139,7 @@ export async function readOsm(file: string, opts: ReadOsmOptions): Promise<OsmRe
     missingNodeRefs: 0,
     waysDroppedNoGeometry: 0,
     featuresWithoutGeometry: 0,
+    relationsNotAreas: 0,
     clippedWays: 0,
     clippedFeatures: 0,
   };
@@ -154,7 +155,10 @@ export async function readOsm(file: string, opts: ReadOsmOptions): Promise<OsmRe
       relation(id: number, m: RelationMembers, tags: Tags) {
         stats.relationsRead++;
         const type = tags.type;
-        if (type !== 'multipolygon' && type !== 'building') return;
+        if (type !== 'multipolygon' && type !== 'building') {
+          if (keepFeature(tags)) stats.relationsNotAreas++;
+          return;
+        }
         if (!keepFeature(tags)) return;
         const wayIds: number[] = [];
         for (let i = 0; i < m.count; i++) {

@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { WalkGraph } from '../engine/graph.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../io/atomic-file.js';
 import type { Facility, FacilitySnaps, Region, RegionMeta } from './region.js';
 
 const MAGIC = Buffer.from('QUARTER\0', 'latin1');

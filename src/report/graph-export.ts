@@ -13,7 +13,7 @@
 import { join } from 'node:path';
 import type { WalkGraph } from '../engine/graph.js';
 import { WALK_CLASSES } from '../ingest/walkability.js';
-import { ensureOutputDir, writeFileAtomic } from '../region/atomic-file.js';
+import { ensureOutputDir, writeFileAtomic } from '../io/atomic-file.js';
 import type { Facility, FacilitySnaps } from '../region/region.js';
 import { UTF8_BOM, csvRow, type Cell } from './csv.js';
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { OutputFileError } from '../../src/region/atomic-file.js';
+import { OutputFileError } from '../../src/io/atomic-file.js';
 import { importRegion } from '../../src/region/import-region.js';
 import { REGION_FORMAT_VERSION, RegionFileError, decodeRegion, encodeRegion, readRegion, writeRegion } from '../../src/region/region-file.js';
 import type { Region } from '../../src/region/region.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { EDGE_FLAG_STEPS, buildWalkGraph, type WalkGraph } from '../../src/engine/graph.js';
 import { WALK_CLASSES } from '../../src/ingest/walkability.js';
-import { OutputFileError } from '../../src/region/atomic-file.js';
+import { OutputFileError } from '../../src/io/atomic-file.js';
 import type { Facility, FacilitySnaps } from '../../src/region/region.js';
 import { writeGraphExport } from '../../src/report/graph-export.js';
 import { readCsv } from '../cli/helpers.js';

@@ -6,7 +6,7 @@ import { nearestFromPoint } from '../../access/nearest.js';
 import { isochroneFromPoint } from '../../engine/isochrone.js';
 import { dataPath } from '../../paths.js';
 import { readRegion } from '../../region/region-file.js';
-import { writeFileAtomic } from '../../region/atomic-file.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import { loadTaxonomy } from '../../taxonomy/formats.js';
 import { DEMO_REGION } from '../region-option.js';
 import { padDisplay } from '../text.js';

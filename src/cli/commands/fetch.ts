@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { loadClipPolygon } from '../../ingest/clip.js';
 import { DEFAULT_OVERPASS_ENDPOINT, buildOverpassQuery, fetchOverpass } from '../../ingest/overpass.js';
-import { ensureOutputDir } from '../../region/atomic-file.js';
+import { ensureOutputDir } from '../../io/atomic-file.js';
 import { usageError } from '../errors.js';
 import { parseBbox, parseNumber } from '../parse.js';
 import { printJson } from '../output.js';

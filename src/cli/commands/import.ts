@@ -1,6 +1,6 @@
 import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { ensureOutputDir } from '../../region/atomic-file.js';
+import { ensureOutputDir } from '../../io/atomic-file.js';
 import { importRegion } from '../../region/import-region.js';
 import { writeRegion } from '../../region/region-file.js';
 import type { Region } from '../../region/region.js';
