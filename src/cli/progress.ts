@@ -9,6 +9,7 @@ const PHASE_LABEL: Record<string, string> = {
   nodes: 'reading nodes',
   network: 'building network',
   snap: 'snapping facilities',
+  residences: 'placing residences',
 };
 
 export function makeProgress(enabled: boolean): { update: ProgressFn; stop: () => void } {

@@ -11,6 +11,7 @@ import { loadClipPolygon } from '../ingest/clip.js';
 import { OsmInputError } from '../ingest/osm-source.js';
 import type { OsmFeature, Tags } from '../ingest/osm-types.js';
 import { readOsm } from '../ingest/read-osm.js';
+import { buildResidences, isResidentialFeature, snapResidenceAccess } from '../ingest/residences/index.js';
 import { chooseAccessPoint } from '../taxonomy/access-point.js';
 import { compileClassifier } from '../taxonomy/classify.js';
 import { loadTaxonomy } from '../taxonomy/formats.js';
@@ -41,7 +42,7 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
   const sha256 = await hashFile(file);
 
   const osm = await readOsm(file, {
-    keepFeature: (tags) => classify(tags).length > 0,
+    keepFeature: (tags) => classify.hasAnyFormat(tags) || isResidentialFeature(tags),
     clip,
     onProgress: opts.onProgress,
   });
@@ -99,17 +100,27 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
   }
   opts.onProgress?.('snap', osm.features.length, osm.features.length);
 
+  opts.onProgress?.('residences', 0, 1);
+  const homes = buildResidences(osm.features);
+  const homeSnaps = snapResidenceAccess(homes.table, index, snapLimit);
+  opts.onProgress?.('residences', 1, 1);
+
   const sizes = componentSizes(graph);
   const report: ImportReport = {
     osm: osm.stats,
     islands: { count: Math.max(0, sizes.length - 1), largestNodes: sizes[0] ?? 0, otherSizes: sizes.slice(1, 51) },
     facilities: { total: facilities.length, byFormat, unreachable, onIslands, accessPoints },
+    residences: { ...homes.stats, unsnappedPoints: homeSnaps.unsnappedPoints, unreachable: homeSnaps.unreachableResidences },
     warnings,
   };
   if (unreachable > 0) warnings.push(`${unreachable} facilities are more than ${snapLimit} m from any walkable way: kept, marked unreachable`);
   if (onIslands > 0) warnings.push(`${onIslands} facilities sit on ${report.islands.count} small network islands disconnected from the main network: kept, reachable only from their island`);
   if (osm.stats.missingNodeRefs > 0) warnings.push(`${osm.stats.missingNodeRefs} node references point outside the extract (cut at its edge): ways split there`);
   if (facilities.length === 0) warnings.push('no facilities of any format found in this extract');
+  if (homes.table.count === 0) warnings.push('no residential buildings or areas found: assessments need a 小区 list (--compounds)');
+  if (homeSnaps.unreachableResidences > 0) warnings.push(`${homeSnaps.unreachableResidences} residences are more than ${snapLimit} m from any walkable way: kept, marked unreachable`);
+  if (osm.stats.relationsNotAreas > 0) warnings.push(`${osm.stats.relationsNotAreas} tagged relations are not areas (type=site, …): not imported`);
+  for (const w of homes.stats.warnings) warnings.push(`residences: ${w}`);
 
   const size = statSync(file).size;
   return {
@@ -128,6 +139,9 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
     graph,
     facilities,
     facilitySnaps: { edge: Int32Array.from(edge), offset: Float32Array.from(offset), access: Float32Array.from(access) },
+    residences: homes.table,
+    residenceSnaps: homeSnaps.snaps,
+    compounds: homes.compounds,
   };
 }
 

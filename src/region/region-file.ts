@@ -12,10 +12,11 @@ import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import type { WalkGraph } from '../engine/graph.js';
 import { writeFileAtomic } from '../io/atomic-file.js';
+import { RESIDENCE_ARRAYS, type CompoundInfo, type ResidenceTable } from '../ingest/residences/index.js';
 import type { Facility, FacilitySnaps, Region, RegionMeta } from './region.js';
 
 const MAGIC = Buffer.from('QUARTER\0', 'latin1');
-export const REGION_FORMAT_VERSION = 1;
+export const REGION_FORMAT_VERSION = 2;
 
 type ArrayKind = 'f64' | 'f32' | 'i32' | 'u8';
 type TypedArray = Float64Array | Float32Array | Int32Array | Uint8Array;
@@ -31,6 +32,9 @@ interface SectionEntry {
 interface Header {
   meta: RegionMeta;
   facilities: Facility[];
+  residenceCount: number;
+  residenceNames: string[];
+  compounds: CompoundInfo[];
   nodeCount: number;
   edgeCount: number;
   sections: SectionEntry[];
@@ -74,6 +78,8 @@ export function encodeRegion(region: Region): Buffer[] {
   const arrays: Array<[string, ArrayKind, TypedArray]> = [
     ...GRAPH_ARRAYS.map(([k, t]): [string, ArrayKind, TypedArray] => [`graph.${k}`, t, region.graph[k] as TypedArray]),
     ...SNAP_ARRAYS.map(([k, t]): [string, ArrayKind, TypedArray] => [`snap.${k}`, t, region.facilitySnaps[k]]),
+    ...RESIDENCE_ARRAYS.map(([k, t]): [string, ArrayKind, TypedArray] => [`residences.${k}`, t, region.residences[k]]),
+    ...SNAP_ARRAYS.map(([k, t]): [string, ArrayKind, TypedArray] => [`rsnap.${k}`, t, region.residenceSnaps[k]]),
   ];
   // Offsets are relative to the start of the data area, which begins 8-aligned.
   const sections: SectionEntry[] = [];
@@ -85,6 +91,9 @@ export function encodeRegion(region: Region): Buffer[] {
   const header: Header = {
     meta: region.meta,
     facilities: region.facilities,
+    residenceCount: region.residences.count,
+    residenceNames: region.residences.names,
+    compounds: region.compounds,
     nodeCount: region.graph.nodeCount,
     edgeCount: region.graph.edgeCount,
     sections,
@@ -165,10 +174,15 @@ export function decodeRegion(input: Buffer, file = '<buffer>'): Region {
   };
   const graph = { nodeCount: header.nodeCount, edgeCount: header.edgeCount } as Record<string, unknown>;
   for (const [k] of GRAPH_ARRAYS) graph[k] = get(`graph.${k}`);
+  const residences: Record<string, unknown> = { count: header.residenceCount, names: header.residenceNames };
+  for (const [k] of RESIDENCE_ARRAYS) residences[k] = get(`residences.${k}`);
   return {
     meta: header.meta,
     facilities: header.facilities,
     graph: graph as unknown as WalkGraph,
     facilitySnaps: { edge: get('snap.edge'), offset: get('snap.offset'), access: get('snap.access') },
+    residences: residences as unknown as ResidenceTable,
+    residenceSnaps: { edge: get('rsnap.edge'), offset: get('rsnap.offset'), access: get('rsnap.access') },
+    compounds: header.compounds,
   };
 }

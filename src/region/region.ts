@@ -1,6 +1,7 @@
 /** A region: everything one imported city needs, as saved in one .quarter file. */
 import type { WalkGraph } from '../engine/graph.js';
 import type { OsmReadStats, OsmType, Tags } from '../ingest/osm-types.js';
+import type { CompoundInfo, ResidenceBuildStats, ResidenceSnaps, ResidenceTable } from '../ingest/residences/index.js';
 
 export interface Facility {
   /** index in Region.facilities. */
@@ -38,6 +39,12 @@ export interface ImportReport {
     onIslands: number;
     accessPoints: Record<Facility['accessPoint'], number>;
   };
+  residences: ResidenceBuildStats & {
+    /** access points farther than the snap limit from every walkable way. */
+    unsnappedPoints: number;
+    /** residences none of whose access points reach the network (kept, reported). */
+    unreachable: number;
+  };
   warnings: string[];
 }
 
@@ -59,6 +66,12 @@ export interface Region {
   graph: WalkGraph;
   facilities: Facility[];
   facilitySnaps: FacilitySnaps;
+  /** homes: buildings, residential areas or a user's 小区 list (demand side). */
+  residences: ResidenceTable;
+  /** per residence access point (indexed like residences.gateCoords pairs). */
+  residenceSnaps: ResidenceSnaps;
+  /** residential compounds (小区 / landuse=residential), for reports. */
+  compounds: CompoundInfo[];
 }
 
 export const OSM_ATTRIBUTION = '© OpenStreetMap contributors';

@@ -47,6 +47,14 @@ export function importSummary(region: Region, out: string, ms: number): string {
     `  facilities: ${r.facilities.total} (${r.facilities.unreachable} unreachable, ${r.facilities.onIslands} on islands); ` +
       `access points: ${Object.entries(r.facilities.accessPoints).map(([k, v]) => `${k} ${v}`).join(', ')}`,
   ];
+  const h = r.residences;
+  if (h) {
+    lines.push(
+      `  residences: ${region.residences.count} (${h.homeBuildings.kept + h.candidates.kept} buildings, ${h.compounds.withoutBuildings} residential areas; ` +
+        `${h.compounds.total} compounds, ${h.compounds.withGates} with gates; access by gate ${h.access.gate}, entrance ${h.access.entrance}, centroid ${h.access.centroid}; ` +
+        `${h.unreachable} unreachable)`,
+    );
+  }
   const found = tax.formats.filter((f) => (r.facilities.byFormat[f.id] ?? 0) > 0);
   lines.push('  ' + found.map((f) => `${f.name['zh-CN']} ${r.facilities.byFormat[f.id]}`).join(' · '));
   const excluded = Object.entries(r.osm.excludedWays).sort((a, b) => b[1] - a[1]);
