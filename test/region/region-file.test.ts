@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { RESIDENCE_ARRAYS } from '../../src/ingest/residences/index.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { OutputFileError } from '../../src/io/atomic-file.js';
 import { importRegion } from '../../src/region/import-region.js';
@@ -41,7 +42,12 @@ function expectSameRegion(a: Region, b: Region): void {
   for (const k of ['edge', 'offset', 'access'] as const) {
     expect(a.facilitySnaps[k].constructor, k).toBe(b.facilitySnaps[k].constructor);
     expect(Array.from(a.facilitySnaps[k]), k).toEqual(Array.from(b.facilitySnaps[k]));
+    expect(Array.from(a.residenceSnaps[k]), k).toEqual(Array.from(b.residenceSnaps[k]));
   }
+  expect(a.residences.count).toBe(b.residences.count);
+  expect(a.residences.names).toEqual(b.residences.names);
+  for (const [k] of RESIDENCE_ARRAYS) expect(Array.from(a.residences[k]), k).toEqual(Array.from(b.residences[k]));
+  expect(a.compounds).toEqual(b.compounds);
 }
 
 /** Rewrite the header JSON (same length) and fix the CRC, to build files damaged only inside. */
@@ -125,7 +131,12 @@ describe('layout', () => {
       expect(s.offset).toBeGreaterThanOrEqual(end);
       end = s.offset + s.length * size[s.kind];
     }
-    expect(header.sections.map((s) => s.name)).toEqual([...GRAPH_KEYS.map((k) => `graph.${k}`), 'snap.edge', 'snap.offset', 'snap.access']);
+    expect(header.sections.map((s) => s.name)).toEqual([
+      ...GRAPH_KEYS.map((k) => `graph.${k}`),
+      'snap.edge', 'snap.offset', 'snap.access',
+      ...RESIDENCE_ARRAYS.map(([k]) => `residences.${k}`),
+      'rsnap.edge', 'rsnap.offset', 'rsnap.access',
+    ]);
     expect(bytes.length).toBe(((dataStart + end + 7) & ~7) + 4);
     expect(bytes.readUInt32LE(bytes.length - 4)).toBe(crc32(bytes.subarray(0, bytes.length - 4)) >>> 0);
   });
@@ -173,9 +184,9 @@ describe('damage is refused with a RegionFileError naming the file', () => {
 
   test('a section that runs past the end (with a valid checksum)', () => {
     const b = withHeader((json) =>
-      json.replace(/("name":"snap\.access","kind":"f32","offset":\d+,"length":)(\d+)/, (_m, head: string, n: string) => head + '9'.repeat(n.length)),
+      json.replace(/("name":"rsnap\.access","kind":"f32","offset":\d+,"length":)(\d+)/, (_m, head: string, n: string) => head + '9'.repeat(n.length)),
     );
-    expect(decodeError(b).message).toMatch(/section snap\.access runs past the end of the file/);
+    expect(decodeError(b).message).toMatch(/section rsnap\.access runs past the end of the file/);
   });
 
   test('a missing section (with a valid checksum)', () => {
