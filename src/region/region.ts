@@ -59,6 +59,18 @@ export interface RegionMeta {
   clip?: string;
   snapLimitMetres: number;
   report: ImportReport;
+  /** Amap/Baidu POI files added to the region (`quarter import-pois`), oldest first; counts are rows. */
+  poiImports?: Array<{
+    file: string;
+    source: 'amap' | 'baidu';
+    crs: 'wgs84' | 'gcj02' | 'bd09';
+    rowsRead: number;
+    imported: number;
+    rejected: number;
+    merged: number;
+    /** ISO time of the import. */
+    at: string;
+  }>;
 }
 
 export interface Region {
