@@ -3,12 +3,14 @@
 import { Command, CommanderError } from 'commander';
 import { OsmInputError } from '../ingest/osm-source.js';
 import { OverpassError } from '../ingest/overpass.js';
+import { PoiInputError } from '../ingest/pois/read-table.js';
 import { OutputFileError, installInterruptCleanup } from '../io/atomic-file.js';
 import { RegionFileError } from '../region/region-file.js';
 import { TaxonomyError } from '../taxonomy/formats.js';
 import { registerDemo } from './commands/demo.js';
 import { registerFetch } from './commands/fetch.js';
 import { registerImport } from './commands/import.js';
+import { registerImportPois } from './commands/import-pois.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQueries } from './commands/query.js';
 import { CliError, EXIT } from './errors.js';
@@ -16,7 +18,7 @@ import { CliError, EXIT } from './errors.js';
 function exitCodeFor(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
   if (err instanceof OutputFileError) return EXIT.output;
-  if (err instanceof OsmInputError || err instanceof RegionFileError || err instanceof TaxonomyError) return EXIT.input;
+  if (err instanceof OsmInputError || err instanceof RegionFileError || err instanceof TaxonomyError || err instanceof PoiInputError) return EXIT.input;
   if (err instanceof OverpassError) return EXIT.network;
   const code = (err as NodeJS.ErrnoException)?.code;
   if (code === 'ENOENT' || code === 'EISDIR') return EXIT.input;
@@ -36,9 +38,11 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerDemo(program);
   registerImport(program);
+  registerImportPois(program);
   registerFetch(program);
   registerQueries(program);
   registerInspect(program);
+  (await import('./commands/assess.js')).registerAssess(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,307 @@
+/**
+ * `quarter assess`: every home against a standards profile — coverage per requirement, complete
+ * circles, grades and gaps for the region, the user's zones and H3 cells — as a short summary, and
+ * with --out the whole result as assessment.json (plus the report exports once they exist).
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { assess, assessmentToJson, type AssessOptions } from '../../assess/assess.js';
+import { explainResidence, explanationLine } from '../../assess/explain.js';
+import { MomentError, parseMoment } from '../../assess/opening-hours.js';
+import type { AssessmentResult, ZoneResult } from '../../assess/result.js';
+import { loadStandardsProfile, listStandardsProfiles, StandardsError, type StandardsProfile } from '../../assess/standards.js';
+import { ZoneFileError } from '../../assess/zones.js';
+import { haversineMetres } from '../../engine/geo.js';
+import { ensureOutputDir, writeFileAtomic } from '../../io/atomic-file.js';
+import type { Region } from '../../region/region.js';
+import { writeAssessmentExports } from '../../report/assessment-export.js';
+import { loadTaxonomy, type Taxonomy } from '../../taxonomy/formats.js';
+import { CliError, EXIT, usageError } from '../errors.js';
+import { printJson, round } from '../output.js';
+import { parseLonLat, parseNumber } from '../parse.js';
+import { makeProgress } from '../progress.js';
+import { loadRegionFlag } from '../region-option.js';
+import { padDisplay } from '../text.js';
+
+interface AssessFlags {
+  region?: string;
+  profile?: string;
+  zones?: string;
+  population?: string;
+  elderlyShare: string;
+  at?: string;
+  h3: string;
+  out?: string;
+  json?: boolean;
+  explain?: string;
+}
+
+/** A residence farther than this from the --explain point is not "the home there". */
+const EXPLAIN_RADIUS_M = 300;
+/** User zones listed in the text summary; the rest are in assessment.json. */
+const ZONES_LISTED = 30;
+
+export function registerAssess(program: Command): void {
+  program
+    .command('assess')
+    .description('assess every home against a standards profile: coverage, complete circles, grades and gaps per zone')
+    .option('-r, --region <file>', 'region file')
+    .option('--profile <id|file.json>', 'standards profile (mofcom-2021, gb50180-2018, shanghai-2016, xuhui) or a profile JSON file')
+    .option('--zones <file.geojson>', 'zones to report on (街道 / 居委 polygons); population totals in them (人口 / population) are spread over homes')
+    .option('--population <n>', 'known total population, spread over homes by floor area')
+    .option('--elderly-share <share>', 'share of residents aged 65+ (0–1)', '0.2061')
+    .option('--at <moment>', 'only facilities open then: "Mo 07:00", "周一 07:00", "2026-02-17T09:00", "now"')
+    .option('--h3 <resolutions>', 'H3 hexagon resolutions to report on, or "none"', '9,10')
+    .option('--out <dir>', 'write assessment.json (and the report files) here')
+    .option('--json', 'print the summary as JSON')
+    .option('--explain <lon,lat>', 'explain, requirement by requirement, the home nearest this point')
+    .action(async (flags: AssessFlags) => {
+      // every flag is checked before anything is loaded: a typo costs nothing
+      if (flags.profile === undefined) {
+        throw usageError(`--profile: required; known profiles: ${listStandardsProfiles().map((p) => p.id).join(', ')} (or a profile JSON file)`);
+      }
+      const population = flags.population === undefined ? null : parseNumber('--population', flags.population.replace(/[,_\s]/g, ''), 0, 2e9);
+      const elderlyShare = parseShare('--elderly-share', flags.elderlyShare);
+      const h3Resolutions = parseH3('--h3', flags.h3);
+      const explainAt = flags.explain === undefined ? null : parseLonLat('--explain', flags.explain);
+      if (flags.at !== undefined) {
+        try {
+          parseMoment(flags.at);
+        } catch (err) {
+          if (err instanceof MomentError) throw usageError(`--at: ${err.message}`);
+          throw err;
+        }
+      }
+      const taxonomy = loadTaxonomy();
+      const profile = loadProfile(flags.profile, taxonomy);
+      const region = loadRegionFlag(flags.region);
+
+      const progress = makeProgress(!flags.json);
+      const opts: AssessOptions = { profile, at: flags.at ?? null, population, zones: flags.zones ?? null, h3Resolutions, elderlyShare, taxonomy, onProgress: progress.update };
+      let result: AssessmentResult;
+      try {
+        result = assess(region, opts);
+      } catch (err) {
+        if (err instanceof ZoneFileError) throw new CliError(err.message, EXIT.input);
+        if (err instanceof MomentError) throw usageError(`--at: ${err.message}`);
+        throw err;
+      } finally {
+        progress.stop();
+      }
+
+      const written: string[] = [];
+      if (flags.out) {
+        ensureOutputDir(flags.out);
+        const file = join(flags.out, 'assessment.json');
+        writeFileAtomic(file, [JSON.stringify(assessmentToJson(result, region))]);
+        written.push(file);
+        // ── REPORT EXPORTS (src/report/assessment-export.ts): GeoJSON, CSV, XLSX, HTML ──────
+        const exported = await writeAssessmentExports(result, region, flags.out, { taxonomy });
+        written.push(...exported.files);
+        // ──────────────────────────────────────────────────────────────────────────────────
+      }
+
+      let explained: { residence: number; name: string; metres: number; lines: { 'zh-CN': string; en: string }[] } | null = null;
+      if (explainAt) {
+        const [lon, lat] = explainAt;
+        const r = nearestResidence(region, lon, lat);
+        if (r.index < 0 || r.metres > EXPLAIN_RADIUS_M) {
+          if (nearestResidence(region, lat, lon).metres <= EXPLAIN_RADIUS_M) throw usageError(`--explain ${lon},${lat} looks swapped: write lon,lat (${lat},${lon})`);
+          const away = r.metres >= 10_000 ? `${(r.metres / 1000).toFixed(0)} km` : `${Math.round(r.metres)} m`;
+          throw new CliError(`--explain ${lon},${lat}: no home within ${EXPLAIN_RADIUS_M} m${r.index >= 0 ? ` (the nearest is ${away} away)` : ''}`, EXIT.noResult);
+        }
+        const ex = explainResidence(result, region, r.index);
+        explained = {
+          residence: r.index,
+          name: region.residences.names[r.index],
+          metres: r.metres,
+          lines: ex.map((e) => ({ 'zh-CN': explanationLine(result, region, e, 'zh-CN', taxonomy), en: explanationLine(result, region, e, 'en', taxonomy) })),
+        };
+      }
+
+      if (flags.json) {
+        printJson(jsonSummary(result, taxonomy, written, explained));
+        return;
+      }
+      console.log(textSummary(result, taxonomy, written, explained));
+    });
+}
+
+function parseShare(flag: string, raw: string): number {
+  const s = raw.trim();
+  if (s.endsWith('%')) return parseNumber(flag, s.slice(0, -1), 0, 100) / 100;
+  const v = parseNumber(flag, s, 0, 100);
+  if (v > 1) throw usageError(`${flag}: ${v} is not a share in [0, 1] (write 0.2061 or 20.61%)`);
+  return v;
+}
+
+function parseH3(flag: string, raw: string): number[] {
+  const s = raw.trim().toLowerCase();
+  if (s === 'none' || s === '' || s === 'off') return [];
+  const out = s.split(',').map((p) => {
+    const v = parseNumber(flag, p, 0, 15);
+    if (!Number.isInteger(v)) throw usageError(`${flag}: ${v} is not an H3 resolution (an integer 0–15)`);
+    return v;
+  });
+  return [...new Set(out)];
+}
+
+function loadProfile(idOrPath: string, taxonomy: Taxonomy): StandardsProfile {
+  try {
+    return loadStandardsProfile(idOrPath, { taxonomy });
+  } catch (err) {
+    if (!(err instanceof StandardsError)) throw err;
+    const first = err.errors[0] ?? err.message;
+    const more = err.errors.length > 1 ? ` (and ${err.errors.length - 1} more problems)` : '';
+    // an unknown id is a typo on the command line; a broken file is a bad input
+    if (/^unknown standards profile/.test(first)) throw usageError(`--profile: ${first}`);
+    throw new CliError(`--profile: ${first}${more}`, EXIT.input);
+  }
+}
+
+function nearestResidence(region: Region, lon: number, lat: number): { index: number; metres: number } {
+  const t = region.residences;
+  let best = -1;
+  let bestM = Infinity;
+  for (let r = 0; r < t.count; r++) {
+    const m = haversineMetres(lon, lat, t.lon[r], t.lat[r]);
+    if (m < bestM) {
+      bestM = m;
+      best = r;
+    }
+  }
+  return { index: best, metres: bestM };
+}
+
+const pct = (x: number | null): string => (x === null || !Number.isFinite(x) ? '—' : `${(x * 100).toFixed(1)} %`);
+const int = (x: number): string => Math.round(x).toLocaleString('en-US');
+const mins = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(1)} min` : `none within reach`);
+
+function gradeLabel(result: AssessmentResult, g: number): string {
+  const grade = result.settings.profile.grades[g];
+  return grade ? `${grade.name['zh-CN']} ${grade.name.en}` : '未达级 none';
+}
+
+function reqLabel(result: AssessmentResult, q: number, taxonomy: Taxonomy): string {
+  const info = result.requirements[q];
+  const names = info.formats.map((f) => taxonomy.byId.get(f)?.name['zh-CN'] ?? f).join('或');
+  const level = info.requirement.level !== undefined ? `@${info.requirement.level}` : '';
+  const group = info.requirement.population !== 'all' ? ` (${info.requirement.population})` : '';
+  return `${names}${level}${group}`;
+}
+
+function zoneLine(result: AssessmentResult, z: ZoneResult, taxonomy: Taxonomy, gaps = 3): string[] {
+  const head =
+    `  ${z.name}: ${int(z.residences)} homes, ${int(z.population)} residents · grade 等级 ${gradeLabel(result, z.grade)} · ` +
+    `completeness 完整度 ${pct(z.completeness)} · complete 完整 ${pct(z.completeShare)}`;
+  const lines = [head];
+  for (const g of z.gaps.slice(0, gaps)) {
+    lines.push(
+      `      gap 缺口 ${padDisplay(reqLabel(result, g.requirement, taxonomy), 24)} ${int(g.residentsAffected).padStart(8)} unserved (${int(g.elderlyAffected)} aged 65+, ${g.residences} homes), median ${mins(g.medianMinutes)}, centre ${g.lon.toFixed(5)},${g.lat.toFixed(5)}`,
+    );
+  }
+  return lines;
+}
+
+function textSummary(
+  result: AssessmentResult,
+  taxonomy: Taxonomy,
+  written: string[],
+  explained: { residence: number; name: string; metres: number; lines: { 'zh-CN': string; en: string }[] } | null,
+): string {
+  const h = result.headline;
+  const p = result.settings.profile;
+  const out: string[] = [];
+  out.push(`评估 assessment of ${result.regionName} against ${p.id} — ${p.name['zh-CN']} / ${p.name.en}`);
+  out.push(
+    `  ${int(h.residences)} homes 住所, ${int(h.population)} residents 居民 (${int(h.elderly)} aged 65+${result.settings.population !== null ? `; total ${int(result.settings.population)} given` : '; estimated from floor area'}); ` +
+      `${h.unreachableResidences} homes off the walking network`,
+  );
+  if (h.openingHours) {
+    out.push(`  open at 营业时间 ${result.settings.at}: ${h.openingHours.open} open, ${h.openingHours.closed} closed (left out), ${h.openingHours.unknown} unknown (counted open)`);
+  }
+  out.push(
+    `  complete circle 完整生活圈 ${pct(h.completeCircleShare)} of residents · mean completeness 平均完整度 ${pct(h.meanCompleteness)} · ` +
+      `chain outlets 连锁化率 ${pct(h.chainOutletShare)}`,
+  );
+  out.push(`  basic format coverage 基本保障类覆盖率 (within the MOFCOM walk):`);
+  for (const b of h.basicFormatCoverage) {
+    const f = taxonomy.byId.get(b.format);
+    out.push(`    ${padDisplay(`${f?.name['zh-CN'] ?? b.format} ${f?.name.en ?? ''}`, 44)} ${String(f?.mofcomMinutes ?? '').padStart(2)} min ${pct(b.coverage).padStart(8)}`);
+  }
+  if (h.targets.length > 0) {
+    out.push(`  targets 目标:`);
+    for (const t of h.targets) {
+      const mark = t.met === null ? '·' : t.met ? '✓' : '✗';
+      out.push(`    ${mark} ${t.indicator} ${pct(t.value)} (target ${pct(t.target)})${t.note ? ` — ${t.note}` : ''}`);
+    }
+  }
+  out.push(`  zones 分区 (grade, completeness, largest gaps):`);
+  const user = result.zones.filter((z) => z.kind === 'zone');
+  out.push(...zoneLine(result, result.zones[0], taxonomy, 5));
+  for (const z of user.slice(0, ZONES_LISTED)) out.push(...zoneLine(result, z, taxonomy));
+  if (user.length > ZONES_LISTED) out.push(`  … ${user.length - ZONES_LISTED} more zones in assessment.json (--out)`);
+  const h3 = result.zones.filter((z) => z.kind === 'h3');
+  if (h3.length > 0) {
+    const byRes = new Map<number, ZoneResult[]>();
+    for (const z of h3) {
+      const list = byRes.get(z.resolution ?? -1) ?? [];
+      list.push(z);
+      byRes.set(z.resolution ?? -1, list);
+    }
+    const parts = [...byRes].map(([res, list]) => {
+      const complete = list.filter((z) => z.completeShare >= 0.999).length;
+      return `resolution ${res}: ${list.length} cells with homes, ${complete} complete`;
+    });
+    out.push(`  H3 hexagons 六边形: ${parts.join('; ')}`);
+  }
+  for (const w of result.warnings) out.push(`  warning: ${w}`);
+  if (explained) {
+    out.push(`\nhome 住所 #${explained.residence}${explained.name ? ` “${explained.name}”` : ''} (${Math.round(explained.metres)} m from the point):`);
+    for (const l of explained.lines) out.push(`  ${l['zh-CN']}`);
+    for (const l of explained.lines) out.push(`  ${l.en}`);
+  }
+  out.push(`assessed in ${((result.timings.total ?? 0) / 1000).toFixed(2)} s`);
+  for (const f of written) out.push(`→ ${f}`);
+  out.push(result.attribution);
+  return out.join('\n');
+}
+
+function jsonSummary(
+  result: AssessmentResult,
+  taxonomy: Taxonomy,
+  written: string[],
+  explained: { residence: number; name: string; metres: number; lines: { 'zh-CN': string; en: string }[] } | null,
+): unknown {
+  const p = result.settings.profile;
+  const zone = (z: ZoneResult) => ({
+    id: z.id,
+    name: z.name,
+    kind: z.kind,
+    residences: z.residences,
+    population: round(z.population, 1),
+    elderly: round(z.elderly, 1),
+    grade: z.grade >= 0 ? p.grades[z.grade].id : null,
+    completeness: z.completeness,
+    completeShare: z.completeShare,
+    coverage: result.requirements.map((q) => ({ requirement: q.index, format: q.requirement.format, level: q.requirement.level ?? null, population: q.requirement.population, coverage: z.coverage[q.index] })),
+    gaps: z.gaps.slice(0, 5).map((g) => ({ ...g, label: reqLabel(result, g.requirement, taxonomy), medianMinutes: Number.isFinite(g.medianMinutes) ? round(g.medianMinutes, 2) : null })),
+  });
+  const h3 = result.zones.filter((z) => z.kind === 'h3');
+  const cells: Record<string, number> = {};
+  for (const z of h3) cells[String(z.resolution)] = (cells[String(z.resolution)] ?? 0) + 1;
+  return {
+    region: result.regionName,
+    profile: { id: p.id, name: p.name },
+    settings: { ...result.settings, profile: p.id },
+    headline: result.headline,
+    zones: [result.zones[0], ...result.zones.filter((z) => z.kind === 'zone')].map(zone),
+    h3Cells: cells,
+    zoneAssignment: result.zoneAssignment ?? null,
+    warnings: result.warnings,
+    timings: result.timings,
+    out: written,
+    explain: explained,
+    attribution: result.attribution,
+  };
+}
