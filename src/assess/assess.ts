@@ -19,7 +19,7 @@
  *   (distributePopulation) on a COPY of the region's arrays; otherwise the import's floor-area
  *   estimate is used with elderly = population × elderlyShare. The region is never modified.
  * - Children (requirements with population 'children') weigh population × childrenShare, 9.79 %
- *   by default: the share aged 0–14 in Xuhui's 2020 census (../shared/data/census-2020-county);
+ *   by default: the share aged 0–14 in Xuhui's 2020 census (data/census);
  *   so their coverage equals the all-residents coverage while residents affected are children.
  * - Residence grades use evaluateGrade itself, memoised per distinct pattern of met
  *   requirements (a district has few distinct patterns, so 200 000 homes cost a map lookup each).

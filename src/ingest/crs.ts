@@ -1,7 +1,7 @@
 /**
  * Chinese map coordinate systems: WGS-84 (GPS, OSM), GCJ-02 (the state-mandated offset used by
  * Amap/高德 and Tencent) and BD-09 (Baidu's further offset of GCJ-02). Quarter stores WGS-84
- * and converts at the edges (../shared/design/PRODUCT.md).
+ * and converts at the edges (the product brief).
  *
  * The forward transforms come from `gcoord` (WGS-84 → GCJ-02 is the widely published
  * Krasovsky-ellipsoid formula; GCJ-02 → BD-09 is Baidu's published bd_encrypt formula).

@@ -156,7 +156,7 @@ describe('gb50180-2018', () => {
     expect(new Set(p.requirements.map((r) => r.level))).toEqual(new Set([15, 10, 5, 'neighbourhood']));
   });
 
-  it('lists the 5-minute and 居住街坊 facilities PRODUCT.md quotes', () => {
+  it('lists the 5-minute and 居住街坊 facilities the product brief quotes', () => {
     const at = (level: unknown) => p.requirements.filter((r) => r.level === level).map((r) => r.format);
     expect(at(5)).toEqual(expect.arrayContaining(['community_centre', 'community_canteen', 'fitness_culture', 'childcare', 'elderly_care', 'community_health', 'supermarket', 'pharmacy', 'laundry', 'hair_beauty']));
     expect(at('neighbourhood')).toEqual(expect.arrayContaining(['convenience_store', 'post_express']));

@@ -24,7 +24,7 @@ describe('the bundled taxonomy (data/taxonomy/formats.json)', () => {
     expect(tax.byId.size).toBe(tax.formats.length);
   });
 
-  it('holds every format the brief and PRODUCT.md name', () => {
+  it('holds every format the brief and the product brief name', () => {
     const required = [
       'convenience_store', 'supermarket', 'vegetable_market', 'fresh_food_store', 'breakfast', 'laundry',
       'hair_beauty', 'photo_print', 'housekeeping', 'repair', 'pharmacy', 'post_express', 'recycling',
@@ -34,7 +34,7 @@ describe('the bundled taxonomy (data/taxonomy/formats.json)', () => {
     for (const id of required) expect(tax.byId.has(id), id).toBe(true);
   });
 
-  it('places facilities at the GB 50180-2018 levels PRODUCT.md quotes', () => {
+  it('places facilities at the GB 50180-2018 levels the product brief quotes', () => {
     const level = (id: string) => tax.byId.get(id)!.level;
     expect(level('convenience_store')).toBe('neighbourhood');
     expect(level('post_express')).toBe('neighbourhood');
@@ -42,14 +42,14 @@ describe('the bundled taxonomy (data/taxonomy/formats.json)', () => {
     expect([10, 15]).toContain(level('vegetable_market'));
   });
 
-  it('uses the MOFCOM tiers PRODUCT.md quotes', () => {
+  it('uses the MOFCOM tiers the product brief quotes', () => {
     const m = (id: string) => tax.byId.get(id)!.mofcomMinutes;
     expect(m('convenience_store')).toBe(5);
     for (const id of ['breakfast', 'fast_food', 'pharmacy', 'laundry', 'hair_beauty', 'vegetable_market']) expect(m(id), id).toBe(8);
     for (const id of ['supermarket', 'repair', 'community_centre', 'fitness_culture']) expect(m(id), id).toBe(15);
   });
 
-  it('classes formats as PRODUCT.md lists them', () => {
+  it('classes formats as the product brief lists them', () => {
     const cls = (id: string) => tax.byId.get(id)!.class;
     for (const id of ['convenience_store', 'supermarket', 'vegetable_market', 'breakfast', 'repair', 'pharmacy', 'post_express', 'recycling']) {
       expect(cls(id), id).toBe('basic');
