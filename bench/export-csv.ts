@@ -1,213 +1,253 @@
 /**
- * Minimal writer of the export-directory CSV format, for benchmarks on synthetic graphs
- * (the product's `quarter export` writes the same columns from real regions):
+ * Synthetic facilities and regions for benchmarks on generated networks (bench/grid.ts).
  *
- *   nodes.csv       node,lon,lat,osm_id,component           (node = 0-based index)
- *   edges.csv       from,to,seconds,length_m,osm_way_id,class
- *                   (undirected: walk both ways; seconds under the chosen profile)
- *   facilities.csv  facility,format,name,lon,lat,access_point,edge,from_node,to_node,
- *                   seconds_to_from,seconds_to_to,access_m
- *                   (one row per facility × format; seconds_to_* include the access leg;
- *                   edge fields empty if the facility could not be snapped)
+ * The CSV export itself is the product's: `writeGraphExport` (src/report/graph-export.ts,
+ * what `quarter export` runs). This module only makes the bench-specific inputs for it: a
+ * Region-like wrapper around a generated graph, with facilities placed at random seed nodes
+ * (optionally part-way along an edge with an access leg), so the same writer, the same
+ * region file and the same `formatAccess` path are measured as for a real city.
  *
- * Seconds and metres to 3 decimals, coordinates to 7. No BOM, LF line ends (the peers
- * also accept a BOM and CRLF). access_point is "lon lat" (space-separated).
- *
- * Run directly to generate a synthetic grid export:
- *   node dist/bench/export-csv.js --nodes 1000000 --seed 1 --facilities 200 --out /tmp/grid1m
+ * Run directly to write a synthetic export (and optionally a .quarter region file):
+ *   node dist/bench/export-csv.js --out /tmp/grid1m [--nodes 1000000] [--seed 1] [--facilities 200]
+ *                                 [--format grid] [--along-edge] [--region /tmp/grid1m.quarter]
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { METRES_PER_DEG_LAT } from '../src/engine/geo.js';
 import { buildWalkGraph, componentSizes, type WalkGraph } from '../src/engine/graph.js';
 import { edgeSeconds, getWalkingProfile } from '../src/engine/profile.js';
+import { emptyResidenceTable } from '../src/ingest/residences/index.js';
+import { REGION_FORMAT_VERSION, writeRegion } from '../src/region/region-file.js';
+import type { Facility, FacilitySnaps, ImportReport, Region } from '../src/region/region.js';
+import { writeGraphExport } from '../src/report/graph-export.js';
 import { generateGridNetwork, mulberry32, randomFacilitySeeds } from './grid.js';
 
+export interface SyntheticFacilityOptions {
+  /** format id of every facility (default 'grid'). */
+  format?: string;
+  /**
+   * Place each facility at a random fraction t of its edge, standing `access` ∈ [0, maxAccessM)
+   * metres north of that point (the access leg). Default: exactly on its seed node, leg 0.
+   */
+  alongEdge?: { seed: number; maxAccessM: number };
+}
+
+const round7 = (x: number): number => Math.round(x * 1e7) / 1e7;
+
+/**
+ * One facility per seed node, snapped to the node's first incident edge (`edge` −1, i.e.
+ * unreachable, for a node without edges). Offsets and access legs are in metres, as the
+ * importer stores them (FacilitySnaps: Float32).
+ */
+export function syntheticFacilities(
+  graph: WalkGraph,
+  seeds: ArrayLike<number>,
+  opts: SyntheticFacilityOptions = {},
+): { facilities: Facility[]; snaps: FacilitySnaps } {
+  const format = opts.format ?? 'grid';
+  const rnd = opts.alongEdge ? mulberry32(opts.alongEdge.seed) : null;
+  const n = seeds.length;
+  const snaps: FacilitySnaps = { edge: new Int32Array(n), offset: new Float32Array(n), access: new Float32Array(n) };
+  const facilities: Facility[] = [];
+  const c = graph.nodeCoords;
+  for (let k = 0; k < n; k++) {
+    const u = seeds[k];
+    let lon = c[2 * u];
+    let lat = c[2 * u + 1];
+    if (graph.arcOffsets[u] === graph.arcOffsets[u + 1]) {
+      snaps.edge[k] = -1;
+    } else {
+      const e = graph.arcEdge[graph.arcOffsets[u]];
+      const a = graph.edgeFrom[e];
+      const b = graph.edgeTo[e];
+      const len = graph.edgeLength[e];
+      snaps.edge[k] = e;
+      if (!rnd || !opts.alongEdge) {
+        snaps.offset[k] = a === u ? 0 : len;
+      } else {
+        // grid edges are straight 2-point lines, so the point at t of the chord is at t·len
+        const t = rnd();
+        const accessM = rnd() * opts.alongEdge.maxAccessM;
+        snaps.offset[k] = t * len;
+        snaps.access[k] = accessM;
+        lon = c[2 * a] + t * (c[2 * b] - c[2 * a]);
+        lat = c[2 * a + 1] + t * (c[2 * b + 1] - c[2 * a + 1]) + accessM / METRES_PER_DEG_LAT;
+      }
+    }
+    facilities.push({
+      id: k,
+      source: 'user',
+      sourceId: k + 1,
+      formats: [format],
+      name: `synthetic ${k}`,
+      lon: round7(lon),
+      lat: round7(lat),
+      accessPoint: 'nearest-to-network',
+      tags: {},
+    });
+  }
+  return { facilities, snaps };
+}
+
+
+/** A Region around a generated graph, so readRegion / createRoutingContext / formatAccess work on it. */
+export function syntheticRegion(graph: WalkGraph, facilities: Facility[], snaps: FacilitySnaps, name: string): Region {
+  let w = Infinity;
+  let s = Infinity;
+  let e = -Infinity;
+  let n = -Infinity;
+  for (let u = 0; u < graph.nodeCount; u++) {
+    const lon = graph.nodeCoords[2 * u];
+    const lat = graph.nodeCoords[2 * u + 1];
+    if (lon < w) w = lon;
+    if (lon > e) e = lon;
+    if (lat < s) s = lat;
+    if (lat > n) n = lat;
+  }
+  const sizes = componentSizes(graph);
+  const byFormat: Record<string, number> = {};
+  let unreachable = 0;
+  for (let i = 0; i < facilities.length; i++) {
+    for (const f of facilities[i].formats) byFormat[f] = (byFormat[f] ?? 0) + 1;
+    if (snaps.edge[i] < 0) unreachable++;
+  }
+  return {
+    meta: {
+      formatVersion: REGION_FORMAT_VERSION,
+      name,
+      source: { file: `${name} (generated by bench/grid.ts)`, format: 'synthetic', bytes: 0, sha256: '' },
+      importedAt: new Date().toISOString(),
+      attribution: 'synthetic network, no OSM data',
+      license: 'none (generated)',
+      bbox: [w, s, e, n],
+      snapLimitMetres: 300,
+      // Not imported from OSM: only the parts of the import report that mean something for a
+      // generated network (cast, so the report growing new sections doesn't break the bench).
+      report: {
+        islands: { count: Math.max(0, sizes.length - 1), largestNodes: sizes[0] ?? 0, otherSizes: sizes.slice(1, 51) },
+        facilities: {
+          total: facilities.length,
+          byFormat,
+          unreachable,
+          onIslands: 0,
+          accessPoints: { node: 0, entrance: 0, 'nearest-to-network': facilities.length, centroid: 0 },
+        },
+        warnings: ['synthetic network generated by bench/grid.ts'],
+      } as unknown as ImportReport,
+    },
+    graph,
+    facilities,
+    facilitySnaps: snaps,
+    // no homes: the bench measures the facility side only
+    residences: emptyResidenceTable(0),
+    residenceSnaps: { edge: new Int32Array(0), offset: new Float32Array(0), access: new Float32Array(0) },
+    compounds: [],
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+// Compatibility layer for test/bench/grid.test.ts (which predates the product's exporter).
+// Both functions go through the product's writer; remove them once the test uses
+// syntheticFacilities + writeGraphExport directly.
+
+/** @deprecated a facility row as the product writes it to facilities.csv (plus offsetM/speedMps). */
 export interface FacilityCsvRow {
   facility: string;
   format: string;
   name: string;
   lon: number;
   lat: number;
-  /** where the access leg meets the network, or null if not snapped. */
   accessLon: number | null;
   accessLat: number | null;
-  /** snapped edge, or null: then the edge fields are written empty. */
+  /** snapped edge, or null (unreachable). */
   edge: number | null;
   fromNode: number;
   toNode: number;
-  /** seconds from the facility to edgeFrom / edgeTo, including the access leg. */
+  /** seconds from the facility to edgeFrom / edgeTo including the access leg, computed as graph-export.ts does. */
   secondsToFrom: number;
   secondsToTo: number;
-  /** access leg length, metres. */
   accessM: number;
-}
-
-const CHUNK = 1 << 20;
-
-/** Buffered stream writer that respects back-pressure. */
-class CsvSink {
-  private buf = '';
-  private readonly ws: WriteStream;
-  constructor(path: string, header: string) {
-    this.ws = createWriteStream(path, { encoding: 'utf8' });
-    this.buf = header + '\n';
-  }
-  async line(s: string): Promise<void> {
-    this.buf += s + '\n';
-    if (this.buf.length >= CHUNK) await this.flush();
-  }
-  private async flush(): Promise<void> {
-    const s = this.buf;
-    this.buf = '';
-    if (!this.ws.write(s)) await new Promise<void>((res) => this.ws.once('drain', res));
-  }
-  async close(): Promise<void> {
-    await this.flush();
-    await new Promise<void>((res, rej) => {
-      this.ws.once('error', rej);
-      this.ws.end(res);
-    });
-  }
-}
-
-function text(s: string): string {
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-/** Write nodes.csv, edges.csv and facilities.csv (header only if no rows) into dir. */
-export async function writeGraphCsv(
-  dir: string,
-  graph: WalkGraph,
-  edgeSec: Float32Array,
-  facilities: readonly FacilityCsvRow[] = [],
-): Promise<void> {
-  if (edgeSec.length !== graph.edgeCount) {
-    throw new Error(`writeGraphCsv: edgeSec has ${edgeSec.length} entries, graph has ${graph.edgeCount} edges`);
-  }
-  mkdirSync(dir, { recursive: true });
-
-  const nodes = new CsvSink(join(dir, 'nodes.csv'), 'node,lon,lat,osm_id,component');
-  const c = graph.nodeCoords;
-  for (let u = 0; u < graph.nodeCount; u++) {
-    await nodes.line(
-      `${u},${c[2 * u].toFixed(7)},${c[2 * u + 1].toFixed(7)},${graph.nodeOsmIds[u]},${graph.nodeComponent[u]}`,
-    );
-  }
-  await nodes.close();
-
-  const edges = new CsvSink(join(dir, 'edges.csv'), 'from,to,seconds,length_m,osm_way_id,class');
-  for (let e = 0; e < graph.edgeCount; e++) {
-    await edges.line(
-      `${graph.edgeFrom[e]},${graph.edgeTo[e]},${edgeSec[e].toFixed(3)},${graph.edgeLength[e].toFixed(3)},` +
-        `${graph.edgeWayId[e]},${graph.edgeClass[e]}`,
-    );
-  }
-  await edges.close();
-
-  const fac = new CsvSink(
-    join(dir, 'facilities.csv'),
-    'facility,format,name,lon,lat,access_point,edge,from_node,to_node,seconds_to_from,seconds_to_to,access_m',
-  );
-  for (const f of facilities) {
-    const head = `${text(f.facility)},${text(f.format)},${text(f.name)},${f.lon.toFixed(7)},${f.lat.toFixed(7)}`;
-    const snapped = f.edge !== null && f.accessLon !== null && f.accessLat !== null;
-    await fac.line(
-      snapped
-        ? `${head},${f.accessLon!.toFixed(7)} ${f.accessLat!.toFixed(7)},${f.edge},${f.fromNode},${f.toNode},` +
-            `${f.secondsToFrom.toFixed(3)},${f.secondsToTo.toFixed(3)},${f.accessM.toFixed(3)}`
-        : `${head},,,,,,,`,
-    );
-  }
-  await fac.close();
+  offsetM: number;
+  speedMps: number;
 }
 
 export interface SeedRowOptions {
   format?: string;
-  /** if set, place each facility at a random point of an incident edge with a random access leg. */
   alongEdge?: { seed: number; maxAccessM: number; speedMps: number };
 }
 
-/**
- * Facility rows for seed nodes. By default each facility sits exactly on its node (access
- * leg 0, on the first incident edge); with `alongEdge` its access point is at a random
- * fraction t of that edge and the facility stands `access_m` ∈ [0, maxAccessM) north of it,
- * so seconds_to_from = access/speed + t·sec and seconds_to_to = access/speed + (1−t)·sec.
- * Nodes without edges produce an unsnapped row.
- */
+/** @deprecated use syntheticFacilities. Rows carry exactly the seconds the product's writer will write (before rounding). */
 export function facilityRowsAtSeeds(
   graph: WalkGraph,
   edgeSec: Float32Array,
   seeds: ArrayLike<number>,
   opts: SeedRowOptions = {},
 ): FacilityCsvRow[] {
-  const format = opts.format ?? 'grid';
-  const rnd = opts.alongEdge ? mulberry32(opts.alongEdge.seed) : null;
-  const rows: FacilityCsvRow[] = [];
-  for (let k = 0; k < seeds.length; k++) {
-    const u = seeds[k];
-    const lon = graph.nodeCoords[2 * u];
-    const lat = graph.nodeCoords[2 * u + 1];
-    const base = { facility: `f${k}`, format, name: `synthetic ${k}`, lon, lat };
-    if (graph.arcOffsets[u] === graph.arcOffsets[u + 1]) {
-      rows.push({ ...base, accessLon: null, accessLat: null, edge: null, fromNode: -1, toNode: -1, secondsToFrom: 0, secondsToTo: 0, accessM: 0 });
-      continue;
+  const { facilities, snaps } = syntheticFacilities(graph, seeds, {
+    format: opts.format,
+    alongEdge: opts.alongEdge ? { seed: opts.alongEdge.seed, maxAccessM: opts.alongEdge.maxAccessM } : undefined,
+  });
+  const speedMps = opts.alongEdge?.speedMps ?? 1;
+  return facilities.map((f, k): FacilityCsvRow => {
+    const e = snaps.edge[k];
+    const base = { facility: String(f.id), format: f.formats[0], name: f.name, lon: f.lon, lat: f.lat, speedMps };
+    if (e < 0) {
+      return { ...base, accessLon: null, accessLat: null, edge: null, fromNode: -1, toNode: -1, secondsToFrom: 0, secondsToTo: 0, accessM: 0, offsetM: 0 };
     }
-    const e = graph.arcEdge[graph.arcOffsets[u]];
-    const a = graph.edgeFrom[e];
-    const b = graph.edgeTo[e];
-    const sec = Number(edgeSec[e].toFixed(3)); // what edges.csv says, so t·sec adds up exactly
-    if (!rnd || !opts.alongEdge) {
-      const atFrom = a === u;
-      rows.push({
-        ...base,
-        accessLon: lon,
-        accessLat: lat,
-        edge: e,
-        fromNode: a,
-        toNode: b,
-        secondsToFrom: atFrom ? 0 : sec,
-        secondsToTo: atFrom ? sec : 0,
-        accessM: 0,
-      });
-      continue;
-    }
-    const t = rnd();
-    const accessM = rnd() * opts.alongEdge.maxAccessM;
-    const accessS = accessM / opts.alongEdge.speedMps;
-    const c = graph.nodeCoords;
-    const px = c[2 * a] + t * (c[2 * b] - c[2 * a]);
-    const py = c[2 * a + 1] + t * (c[2 * b + 1] - c[2 * a + 1]);
-    rows.push({
+    // the same arithmetic as facilityRows in src/report/graph-export.ts
+    const len = graph.edgeLength[e];
+    const frac = len > 0 ? Math.min(1, Math.max(0, snaps.offset[k] / len)) : 0;
+    const leg = snaps.access[k] / speedMps;
+    return {
       ...base,
-      lon: px,
-      lat: py + accessM / 111195.08, // the facility stands accessM north of its access point
-      accessLon: px,
-      accessLat: py,
+      accessLon: f.lon,
+      accessLat: f.lat,
       edge: e,
-      fromNode: a,
-      toNode: b,
-      secondsToFrom: accessS + t * sec,
-      secondsToTo: accessS + (1 - t) * sec,
-      accessM,
-    });
-  }
-  return rows;
+      fromNode: graph.edgeFrom[e],
+      toNode: graph.edgeTo[e],
+      secondsToFrom: leg + frac * edgeSec[e],
+      secondsToTo: leg + (1 - frac) * edgeSec[e],
+      accessM: snaps.access[k],
+      offsetM: snaps.offset[k],
+    };
+  });
 }
+
+/** @deprecated use writeGraphExport (src/report/graph-export.ts): this only adapts the rows to it. */
+export async function writeGraphCsv(dir: string, graph: WalkGraph, edgeSec: Float32Array, rows: readonly FacilityCsvRow[] = []): Promise<void> {
+  if (edgeSec.length !== graph.edgeCount) {
+    throw new Error(`writeGraphCsv: edgeSec has ${edgeSec.length} entries, graph has ${graph.edgeCount} edges`);
+  }
+  const n = rows.length;
+  const snaps: FacilitySnaps = { edge: new Int32Array(n), offset: new Float32Array(n), access: new Float32Array(n) };
+  const facilities: Facility[] = rows.map((r, k) => {
+    snaps.edge[k] = r.edge ?? -1;
+    snaps.offset[k] = r.offsetM;
+    snaps.access[k] = r.accessM;
+    return { id: k, source: 'user', sourceId: k + 1, formats: [r.format], name: r.name, lon: r.lon, lat: r.lat, accessPoint: 'nearest-to-network', tags: {} };
+  });
+  const speeds = new Set(rows.map((r) => r.speedMps));
+  if (speeds.size > 1) throw new Error('writeGraphCsv: rows computed with different speeds');
+  writeGraphExport(dir, { graph, edgeSec, speedMps: rows[0]?.speedMps ?? 1, facilities, snaps });
+}
+
+// ------------------------------------------------------------------------------------------
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : def;
 }
 
-async function main(): Promise<void> {
+function main(): void {
   const nodes = Number(arg('nodes', '1000000'));
   const seed = Number(arg('seed', '1'));
   const nFac = Number(arg('facilities', '200'));
   const format = arg('format', 'grid');
   const out = arg('out', '');
+  const regionFile = arg('region', '');
   const along = process.argv.includes('--along-edge');
-  if (!out) throw new Error('usage: export-csv.js --out DIR [--nodes N] [--seed S] [--facilities K] [--format ID] [--along-edge]');
+  if (!out) {
+    throw new Error('usage: export-csv.js --out DIR [--nodes N] [--seed S] [--facilities K] [--format ID] [--along-edge] [--region FILE.quarter]');
+  }
   const profile = getWalkingProfile('default');
   let t = performance.now();
   const list = generateGridNetwork(nodes, seed);
@@ -215,15 +255,17 @@ async function main(): Promise<void> {
   t = performance.now();
   const g = buildWalkGraph(list);
   const buildMs = performance.now() - t;
-  const sec = edgeSeconds(g, profile);
   const seeds = randomFacilitySeeds(g, nFac, seed);
-  const rows = facilityRowsAtSeeds(g, sec, seeds, {
-    format,
-    alongEdge: along ? { seed, maxAccessM: 50, speedMps: profile.speedMps } : undefined,
-  });
+  const { facilities, snaps } = syntheticFacilities(g, seeds, { format, alongEdge: along ? { seed, maxAccessM: 50 } : undefined });
   t = performance.now();
-  await writeGraphCsv(out, g, sec, rows);
+  const counts = writeGraphExport(out, { graph: g, edgeSec: edgeSeconds(g, profile), speedMps: profile.speedMps, facilities, snaps });
   const writeMs = performance.now() - t;
+  let regionMs: number | undefined;
+  if (regionFile) {
+    t = performance.now();
+    writeRegion(regionFile, syntheticRegion(g, facilities, snaps, `grid-${nodes}-seed${seed}`));
+    regionMs = performance.now() - t;
+  }
   const sizes = componentSizes(g);
   console.log(
     JSON.stringify({
@@ -231,18 +273,22 @@ async function main(): Promise<void> {
       edges: g.edgeCount,
       components: sizes.length,
       largest_component_share: sizes[0] / g.nodeCount,
-      facilities: rows.length,
+      facilities: counts.facilityRows,
       generate_s: genMs / 1000,
       build_s: buildMs / 1000,
       write_csv_s: writeMs / 1000,
+      write_region_s: regionMs === undefined ? undefined : regionMs / 1000,
       out,
+      region: regionFile || undefined,
     }),
   );
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
+  try {
+    main();
+  } catch (err) {
     console.error(err instanceof Error ? err.message : err);
     process.exit(1);
-  });
+  }
 }

@@ -2,7 +2,9 @@
 """Peer benchmark: python-igraph (C core) multi-source Dijkstra on an export directory.
 
   /usr/bin/python3 bench/peers/igraph_nearest.py EXPORT_DIR --format ID [--out dist.f64]
+  /usr/bin/python3 bench/peers/igraph_nearest.py EXPORT_DIR --all-formats [--out-dir DIR]
   /usr/bin/python3 bench/peers/igraph_nearest.py EXPORT_DIR --seeds seeds.csv
+  options: --warmup K --repeat K --time-limit S
 
 Multi-source: one virtual vertex (index n) joined to every seed node with an edge weighted
 by the seed's initial seconds (facility -> from_node / to_node including the access leg),
@@ -11,7 +13,7 @@ weights are >= 0 (python-igraph 0.10 has no algorithm= argument).
 
 Phases: read_s (parse edges.csv), build_s (Graph + weight attribute), load_s = sum;
 seed_s (add virtual vertex edges), dijkstra_s (distances call, includes building the
-Python result list), query_s = seed_s + dijkstra_s; collect_s (list -> numpy).
+Python result list), query_s = seed_s + dijkstra_s; collect_s (list -> numpy, untimed).
 """
 import os
 import sys
@@ -43,15 +45,14 @@ def main():
         t2 = C.now()
         report.update(nodes=n, edges=int(len(src)), read_s=t1 - t0, build_s=t2 - t1, load_s=t2 - t0)
         report["rss_after_load_mb"] = round(C.current_rss_mb(), 1)
+        del src, dst, w
 
-        seeds = C.read_seeds(args, n)
-        report["seeds"] = len(seeds)
-        seed_nodes = list(seeds.keys())
-        seed_w = [seeds[u] for u in seed_nodes]
+        seed_sets = C.read_seed_sets(args, n)
         virtual = n
-        times = []
-        row = None
-        for _ in range(max(1, args.repeat)):
+
+        def query(seeds):
+            seed_nodes = list(seeds.keys())
+            seed_w = list(seeds.values())
             q0 = C.now()
             first = g.ecount()
             g.add_edges([(virtual, u) for u in seed_nodes], attributes={"weight": seed_w})
@@ -59,18 +60,14 @@ def main():
             row = g.distances(source=[virtual], weights="weight")[0]
             q2 = C.now()
             g.delete_edges(range(first, first + len(seed_nodes)))
-            times.append((q1 - q0, q2 - q1))
-        report["seed_s"], report["dijkstra_s"] = times[0]
-        report["query_s"] = sum(times[0])
-        report["query_s_min"] = min(a + b for a, b in times)
-        c0 = C.now()
-        dist = np.asarray(row[:n], dtype=np.float64)
-        report["collect_s"] = C.now() - c0
+            return q1 - q0, q2 - q1, row
+
+        def collect(row):
+            return np.asarray(row[:n], dtype=np.float64)
+
+        C.run_queries(args, report, seed_sets, query, collect)
     except C.TimedOut:
-        report.update(timed_out=True, time_limit_s=args.time_limit, peak_rss_mb=round(C.peak_rss_mb(), 1))
-        print(__import__("json").dumps(report))
-        sys.exit(3)
-    C.finish(report, dist, args.out)
+        C.timed_out(report, args)
 
 
 if __name__ == "__main__":

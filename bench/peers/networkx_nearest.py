@@ -2,7 +2,9 @@
 """Peer benchmark: NetworkX (pure Python) multi-source Dijkstra on an export directory.
 
   /usr/bin/python3 bench/peers/networkx_nearest.py EXPORT_DIR --format ID [--out dist.f64] [--time-limit 900]
+  /usr/bin/python3 bench/peers/networkx_nearest.py EXPORT_DIR --all-formats [--out-dir DIR]
   /usr/bin/python3 bench/peers/networkx_nearest.py EXPORT_DIR --seeds seeds.csv
+  options: --warmup K --repeat K --time-limit S
 
 nx.Graph keeps one edge per node pair, so parallel edges are reduced to the cheapest
 (numpy, counted in build_s) before loading. Multi-source: a virtual node "n" joined to each
@@ -11,9 +13,8 @@ multi_source_dijkstra_path_length(G, {virtual}, weight="weight").
 
 Phases: read_s (parse edges.csv), build_s (dedupe + nx.Graph), load_s = sum;
 seed_s (add virtual node edges), dijkstra_s, query_s = seed_s + dijkstra_s;
-collect_s (dict -> numpy).
+collect_s (dict -> numpy, untimed).
 """
-import json
 import os
 import sys
 
@@ -56,36 +57,32 @@ def main():
         t2 = C.now()
         report.update(nodes=n, edges=m, edges_after_dedupe=int(len(a)), read_s=t1 - t0, build_s=t2 - t1, load_s=t2 - t0)
         report["rss_after_load_mb"] = round(C.current_rss_mb(), 1)
+        del src, dst, w, a, b, ww
 
-        seeds = C.read_seeds(args, n)
-        report["seeds"] = len(seeds)
+        seed_sets = C.read_seed_sets(args, n)
         virtual = n
-        times = []
-        lengths = None
-        for _ in range(max(1, args.repeat)):
+
+        def query(seeds):
             q0 = C.now()
             G.add_weighted_edges_from(((virtual, u, s) for u, s in seeds.items()), weight="weight")
             q1 = C.now()
             lengths = nx.multi_source_dijkstra_path_length(G, {virtual}, weight="weight")
             q2 = C.now()
             G.remove_node(virtual)
-            times.append((q1 - q0, q2 - q1))
-        report["seed_s"], report["dijkstra_s"] = times[0]
-        report["query_s"] = sum(times[0])
-        report["query_s_min"] = min(x + y for x, y in times)
-        c0 = C.now()
-        dist = np.full(n, np.inf, dtype=np.float64)
-        lengths.pop(virtual, None)
-        if lengths:
-            idx = np.fromiter(lengths.keys(), dtype=np.int64, count=len(lengths))
-            val = np.fromiter(lengths.values(), dtype=np.float64, count=len(lengths))
-            dist[idx] = val
-        report["collect_s"] = C.now() - c0
+            return q1 - q0, q2 - q1, lengths
+
+        def collect(lengths):
+            dist = np.full(n, np.inf, dtype=np.float64)
+            lengths.pop(virtual, None)
+            if lengths:
+                idx = np.fromiter(lengths.keys(), dtype=np.int64, count=len(lengths))
+                val = np.fromiter(lengths.values(), dtype=np.float64, count=len(lengths))
+                dist[idx] = val
+            return dist
+
+        C.run_queries(args, report, seed_sets, query, collect)
     except C.TimedOut:
-        report.update(timed_out=True, time_limit_s=args.time_limit, peak_rss_mb=round(C.peak_rss_mb(), 1))
-        print(json.dumps(report))
-        sys.exit(3)
-    C.finish(report, dist, args.out)
+        C.timed_out(report, args)
 
 
 if __name__ == "__main__":

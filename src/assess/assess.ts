@@ -18,6 +18,9 @@
  *   population / 人口 / 常住人口 / total) are spread over residential floor area
  *   (distributePopulation) on a COPY of the region's arrays; otherwise the import's floor-area
  *   estimate is used with elderly = population × elderlyShare. The region is never modified.
+ * - A 小区 list (`compounds`) replaces the residences on a new Region (compound-residences.ts); its
+ *   population and elderly are used as listed, or a given total is spread over its entries in
+ *   proportion to their listed population (floor area = population × m² per person), with a warning.
  * - Children (requirements with population 'children') weigh population × childrenShare, 9.79 %
  *   by default: the share aged 0–14 in Xuhui's 2020 census (data/census);
  *   so their coverage equals the all-residents coverage while residents affected are children.
@@ -29,6 +32,7 @@ import { distributePopulation, populationZonesFromGeoJson, type PopulationZone }
 import type { Region } from '../region/region.js';
 import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
 import { openAt, parseMoment, type OpenState } from './opening-hours.js';
+import { compoundListRegion, type CompoundListRegion, type CompoundListSpec } from './compound-residences.js';
 import type { AssessmentResult, AssessmentSettings, HeadlineIndicators, RequirementInfo, ResidenceResults, ZoneResult } from './result.js';
 import { prepareNetwork, residenceTimes } from './residence-times.js';
 import { evaluateGrade, loadStandardsProfile, requirementFormats, requirementSeconds, requirementWalkingProfile, type StandardsProfile } from './standards.js';
@@ -50,6 +54,11 @@ export interface AssessOptions {
   at?: string | Date | null;
   /** known total population to spread over residences by floor area. */
   population?: number | null;
+  /**
+   * a user's 小区 list (CSV / GeoJSON path, optionally with the coordinate system of its rows):
+   * its entries replace the region's residences for this assessment (compound-residences.ts).
+   */
+  compounds?: string | CompoundListSpec | null;
   /** user zones: a GeoJSON file path or a parsed GeoJSON document. */
   zones?: string | object | null;
   /** default [9, 10]; [] for none. */
@@ -66,7 +75,10 @@ export interface AssessOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
-export function assess(region: Region, opts: AssessOptions): AssessmentResult {
+/** With `compounds`: what became of the list, and the region the assessment ran on (exports need it). */
+export type AssessmentWithList = AssessmentResult & { compoundList?: CompoundListRegion };
+
+export function assess(loadedRegion: Region, opts: AssessOptions): AssessmentWithList {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
   let tStep = t0;
@@ -87,6 +99,16 @@ export function assess(region: Region, opts: AssessOptions): AssessmentResult {
   }
   const h3Resolutions = opts.h3Resolutions ?? [9, 10];
   const warnings: string[] = [];
+  // ---- a 小区 list replaces the residences (a new Region; the loaded one is not touched)
+  const list = opts.compounds != null ? compoundListRegion(loadedRegion, opts.compounds, { elderlyShare }) : null;
+  const region = list ? list.region : loadedRegion;
+  if (list) {
+    const u = list.summary.unreachable;
+    if (u.count > 0) {
+      warnings.push(`${list.summary.file}: ${u.count} 小区 more than ${list.summary.snapLimitMetres} m from any walkable way (line${u.count > 1 ? 's' : ''} ${u.lines.slice(0, 10).join(', ')}${u.count > 10 ? ', …' : ''})`);
+    }
+  }
+  if (list) lap('compoundList');
   const table = region.residences;
   const n = table.count;
 
@@ -113,6 +135,16 @@ export function assess(region: Region, opts: AssessOptions): AssessmentResult {
     const rep = distributePopulation(copy, { total: opts.population }, elderlyShare);
     warnings.push(...rep.warnings);
     if (userZones?.hasPopulation) warnings.push(`${zonesSource}: the zones' population figures are not used: the given total ${opts.population} is`);
+    if (list) {
+      warnings.push(
+        `${list.summary.file}: the given total population ${opts.population} replaces the list's ${Math.round(list.summary.population)}: ` +
+          `spread over its ${n} 小区 in proportion to their listed population`,
+      );
+    }
+  } else if (list) {
+    // the list's figures as they are (population already copied; elderly from 老年人口 or the share)
+    elderly.set(table.elderly);
+    if (userZones?.hasPopulation) warnings.push(`${zonesSource}: the zones' population figures are not used: the 小区 list's are`);
   } else if (userZones?.hasPopulation) {
     let popZones: PopulationZone[];
     try {
@@ -419,6 +451,7 @@ export function assess(region: Region, opts: AssessOptions): AssessmentResult {
     warnings,
     timings,
     ...(zoneAssignment ? { zoneAssignment } : {}),
+    ...(list ? { compoundList: list } : {}),
   };
 }
 

@@ -135,15 +135,15 @@ describe('bench: synthetic grid network', () => {
 
   it('exports nodes.csv / edges.csv / facilities.csv', async () => {
     await writeGraphCsv(tmp, g, sec, rows);
-    const nodes = readFileSync(join(tmp, 'nodes.csv'), 'utf8').trimEnd().split('\n');
+    const nodes = readFileSync(join(tmp, 'nodes.csv'), 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(nodes[0]).toBe('node,lon,lat,osm_id,component');
     expect(nodes.length).toBe(N + 1);
-    const edges = readFileSync(join(tmp, 'edges.csv'), 'utf8').trimEnd().split('\n');
+    const edges = readFileSync(join(tmp, 'edges.csv'), 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(edges[0]).toBe('from,to,seconds,length_m,osm_way_id,class');
     expect(edges.length).toBe(g.edgeCount + 1);
     const [f, t, s] = edges[1].split(',');
     expect([Number(f), Number(t), Number(s)]).toEqual([g.edgeFrom[0], g.edgeTo[0], csvW[0]]);
-    const fac = readFileSync(join(tmp, 'facilities.csv'), 'utf8').trimEnd().split('\n');
+    const fac = readFileSync(join(tmp, 'facilities.csv'), 'utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n');
     expect(fac[0]).toBe(
       'facility,format,name,lon,lat,access_point,edge,from_node,to_node,seconds_to_from,seconds_to_to,access_m',
     );

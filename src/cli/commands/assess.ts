@@ -5,13 +5,15 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { assess, assessmentToJson, type AssessOptions } from '../../assess/assess.js';
+import { assess, assessmentToJson, type AssessmentWithList, type AssessOptions } from '../../assess/assess.js';
+import { CompoundListError, type CompoundListSummary } from '../../assess/compound-residences.js';
 import { explainResidence, explanationLine } from '../../assess/explain.js';
 import { MomentError, parseMoment } from '../../assess/opening-hours.js';
 import type { AssessmentResult, ZoneResult } from '../../assess/result.js';
 import { loadStandardsProfile, listStandardsProfiles, StandardsError, type StandardsProfile } from '../../assess/standards.js';
 import { ZoneFileError } from '../../assess/zones.js';
 import { haversineMetres } from '../../engine/geo.js';
+import { CRS_LABEL, parseCrs } from '../../ingest/crs.js';
 import { ensureOutputDir, writeFileAtomic } from '../../io/atomic-file.js';
 import type { Region } from '../../region/region.js';
 import { writeAssessmentExports } from '../../report/assessment-export.js';
@@ -27,6 +29,8 @@ interface AssessFlags {
   region?: string;
   profile?: string;
   zones?: string;
+  compounds?: string;
+  compoundsCrs?: string;
   population?: string;
   elderlyShare: string;
   at?: string;
@@ -38,6 +42,8 @@ interface AssessFlags {
 
 /** A residence farther than this from the --explain point is not "the home there". */
 const EXPLAIN_RADIUS_M = 300;
+/** Rejected 小区 list rows listed in the text summary; --json lists them all. */
+const REJECTED_LISTED = 10;
 /** User zones listed in the text summary; the rest are in assessment.json. */
 const ZONES_LISTED = 30;
 
@@ -48,7 +54,9 @@ export function registerAssess(program: Command): void {
     .option('-r, --region <file>', 'region file')
     .option('--profile <id|file.json>', 'standards profile (mofcom-2021, gb50180-2018, shanghai-2016, xuhui) or a profile JSON file')
     .option('--zones <file.geojson>', 'zones to report on (街道 / 居委 polygons); population totals in them (人口 / population) are spread over homes')
-    .option('--population <n>', 'known total population, spread over homes by floor area')
+    .option('--compounds <file>', "a 小区 list (CSV or GeoJSON: 小区名称, 户数, 人口, 经度, 纬度): its entries replace the region's estimated homes")
+    .option('--compounds-crs <wgs84|gcj02|bd09>', "coordinate system of the 小区 list's rows (default wgs84; a 坐标系 column overrides it per row)")
+    .option('--population <n>', 'known total population, spread over homes by floor area (over a 小区 list: in proportion to its population)')
     .option('--elderly-share <share>', 'share of residents aged 65+ (0–1)', '0.2061')
     .option('--at <moment>', 'only facilities open then: "Mo 07:00", "周一 07:00", "2026-02-17T09:00", "now"')
     .option('--h3 <resolutions>', 'H3 hexagon resolutions to report on, or "none"', '9,10')
@@ -64,6 +72,13 @@ export function registerAssess(program: Command): void {
       const elderlyShare = parseShare('--elderly-share', flags.elderlyShare);
       const h3Resolutions = parseH3('--h3', flags.h3);
       const explainAt = flags.explain === undefined ? null : parseLonLat('--explain', flags.explain);
+      let compounds: AssessOptions['compounds'] = null;
+      if (flags.compoundsCrs !== undefined && flags.compounds === undefined) throw usageError('--compounds-crs: only with --compounds <file>');
+      if (flags.compounds !== undefined) {
+        const crs = flags.compoundsCrs === undefined ? 'wgs84' : parseCrs(flags.compoundsCrs);
+        if (crs === null) throw usageError(`--compounds-crs: "${flags.compoundsCrs}" is not a coordinate system; use wgs84, gcj02 or bd09`);
+        compounds = { file: flags.compounds, crs };
+      }
       if (flags.at !== undefined) {
         try {
           parseMoment(flags.at);
@@ -74,26 +89,32 @@ export function registerAssess(program: Command): void {
       }
       const taxonomy = loadTaxonomy();
       const profile = loadProfile(flags.profile, taxonomy);
-      const region = loadRegionFlag(flags.region);
+      const loadedRegion = loadRegionFlag(flags.region);
 
       const progress = makeProgress(!flags.json);
-      const opts: AssessOptions = { profile, at: flags.at ?? null, population, zones: flags.zones ?? null, h3Resolutions, elderlyShare, taxonomy, onProgress: progress.update };
-      let result: AssessmentResult;
+      const opts: AssessOptions = { profile, at: flags.at ?? null, population, zones: flags.zones ?? null, compounds, h3Resolutions, elderlyShare, taxonomy, onProgress: progress.update };
+      let assessed: AssessmentWithList;
       try {
-        result = assess(region, opts);
+        assessed = assess(loadedRegion, opts);
       } catch (err) {
         if (err instanceof ZoneFileError) throw new CliError(err.message, EXIT.input);
+        if (err instanceof CompoundListError) throw new CliError(err.message, EXIT.input);
         if (err instanceof MomentError) throw usageError(`--at: ${err.message}`);
         throw err;
       } finally {
         progress.stop();
       }
+      // with a 小区 list the assessment ran on a region holding the list's entries: everything below uses it
+      const { compoundList, ...rest } = assessed;
+      const result: AssessmentResult = rest;
+      const region = compoundList?.region ?? loadedRegion;
+      const listSummary = compoundList?.summary ?? null;
 
       const written: string[] = [];
       if (flags.out) {
         ensureOutputDir(flags.out);
         const file = join(flags.out, 'assessment.json');
-        writeFileAtomic(file, [JSON.stringify(assessmentToJson(result, region))]);
+        writeFileAtomic(file, [JSON.stringify({ ...assessmentToJson(result, region), ...(listSummary ? { compoundList: listSummary } : {}) })]);
         written.push(file);
         // ── REPORT EXPORTS (src/report/assessment-export.ts): GeoJSON, CSV, XLSX, HTML ──────
         const exported = await writeAssessmentExports(result, region, flags.out, { taxonomy });
@@ -120,10 +141,10 @@ export function registerAssess(program: Command): void {
       }
 
       if (flags.json) {
-        printJson(jsonSummary(result, taxonomy, written, explained));
+        printJson({ ...(jsonSummary(result, taxonomy, written, explained) as object), compoundList: listSummary });
         return;
       }
-      console.log(textSummary(result, taxonomy, written, explained));
+      console.log(textSummary(result, taxonomy, written, explained, listSummary));
     });
 }
 
@@ -208,13 +229,16 @@ function textSummary(
   taxonomy: Taxonomy,
   written: string[],
   explained: { residence: number; name: string; metres: number; lines: { 'zh-CN': string; en: string }[] } | null,
+  list: CompoundListSummary | null = null,
 ): string {
   const h = result.headline;
   const p = result.settings.profile;
   const out: string[] = [];
   out.push(`评估 assessment of ${result.regionName} against ${p.id} — ${p.name['zh-CN']} / ${p.name.en}`);
+  if (list) out.push(...listLines(list));
+  const source = result.settings.population !== null ? `; total ${int(result.settings.population)} given` : list ? '; as in the 小区 list' : '; estimated from floor area';
   out.push(
-    `  ${int(h.residences)} homes 住所, ${int(h.population)} residents 居民 (${int(h.elderly)} aged 65+${result.settings.population !== null ? `; total ${int(result.settings.population)} given` : '; estimated from floor area'}); ` +
+    `  ${int(h.residences)} homes 住所, ${int(h.population)} residents 居民 (${int(h.elderly)} aged 65+${source}); ` +
       `${h.unreachableResidences} homes off the walking network`,
   );
   if (h.openingHours) {
@@ -265,6 +289,24 @@ function textSummary(
   for (const f of written) out.push(`→ ${f}`);
   out.push(result.attribution);
   return out.join('\n');
+}
+
+/** One line, whatever a cell quoted in a message held. */
+const oneLine = (s: string): string => s.replace(/\s*[\r\n]+\s*/g, ' ');
+
+/** The 小区 list's account: rows read = imported + rejected, the first rejections with their lines. */
+function listLines(l: CompoundListSummary): string[] {
+  const out = [
+    `  小区名单 compound list ${l.file}: ${l.rowsRead} rows read, ${l.imported} imported, ${l.rejected.length} rejected ` +
+      `(${l.format.toUpperCase()}, ${l.encoding}, ${CRS_LABEL[l.crs]}); ${int(l.population)} residents listed` +
+      (l.populationFromHouseholds > 0 ? ` (${l.populationFromHouseholds} row${l.populationFromHouseholds > 1 ? 's' : ''} from 户数 × household size)` : ''),
+  ];
+  for (const r of l.rejected.slice(0, REJECTED_LISTED)) out.push(`    rejected line ${r.line} (${oneLine(r.field)}): ${oneLine(r.message)}`);
+  if (l.rejected.length > REJECTED_LISTED) out.push(`    … and ${l.rejected.length - REJECTED_LISTED} more rejected rows (--json lists them all)`);
+  for (const w of l.warnings.slice(0, REJECTED_LISTED)) out.push(`    warning line ${w.line} (${oneLine(w.field)}): ${oneLine(w.message)}`);
+  if (l.warnings.length > REJECTED_LISTED) out.push(`    … and ${l.warnings.length - REJECTED_LISTED} more row warnings (--json lists them all)`);
+  for (const n of l.notes) out.push(`    note: ${oneLine(n)}`);
+  return out;
 }
 
 function jsonSummary(
