@@ -51,6 +51,7 @@ export function registerAssess(program: Command): void {
   program
     .command('assess')
     .description('assess every home against a standards profile: coverage, complete circles, grades and gaps per zone')
+    .argument('[region]', 'region file (same as --region)')
     .option('-r, --region <file>', 'region file')
     .option('--profile <id|file.json>', 'standards profile (mofcom-2021, gb50180-2018, shanghai-2016, xuhui) or a profile JSON file')
     .option('--zones <file.geojson>', 'zones to report on (街道 / 居委 polygons); population totals in them (人口 / population) are spread over homes')
@@ -63,7 +64,11 @@ export function registerAssess(program: Command): void {
     .option('--out <dir>', 'write assessment.json (and the report files) here')
     .option('--json', 'print the summary as JSON')
     .option('--explain <lon,lat>', 'explain, requirement by requirement, the home nearest this point')
-    .action(async (flags: AssessFlags) => {
+    .action(async (regionArg: string | undefined, flags: AssessFlags) => {
+      if (regionArg !== undefined) {
+        if (flags.region !== undefined && flags.region !== regionArg) throw usageError(`region given twice: "${regionArg}" and --region "${flags.region}"`);
+        flags.region = regionArg;
+      }
       // every flag is checked before anything is loaded: a typo costs nothing
       if (flags.profile === undefined) {
         throw usageError(`--profile: required; known profiles: ${listStandardsProfiles().map((p) => p.id).join(', ')} (or a profile JSON file)`);
