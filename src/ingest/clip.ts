@@ -106,17 +106,19 @@ function readPolygon(coords: Json, where: string, fail: (m: string) => never): F
   });
 }
 
-/** Even-odd test of one closed ring. */
-function inRing(r: Float64Array, x: number, y: number): boolean {
+/** Even-odd test over closed rings (an outer ring and its holes, or several areas' rings). */
+export function pointInRings(rings: readonly Float64Array[], x: number, y: number): boolean {
   let inside = false;
-  const n = r.length;
-  for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-    const yi = r[i + 1];
-    const yj = r[j + 1];
-    if (yi > y !== yj > y) {
-      const xi = r[i];
-      const xj = r[j];
-      if (x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  for (const r of rings) {
+    const n = r.length;
+    for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
+      const yi = r[i + 1];
+      const yj = r[j + 1];
+      if (yi > y !== yj > y) {
+        const xi = r[i];
+        const xj = r[j];
+        if (x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+      }
     }
   }
   return inside;
@@ -125,11 +127,7 @@ function inRing(r: Float64Array, x: number, y: number): boolean {
 export function pointInClip(clip: ClipPolygon, lon: number, lat: number): boolean {
   const b = clip.bbox;
   if (lon < b[0] || lon > b[2] || lat < b[1] || lat > b[3]) return false;
-  for (const rings of clip.polygons) {
-    if (!inRing(rings[0], lon, lat)) continue;
-    let hole = false;
-    for (let h = 1; h < rings.length && !hole; h++) hole = inRing(rings[h], lon, lat);
-    if (!hole) return true;
-  }
+  // holes lie inside their outer ring, so even-odd over a polygon's rings is "in outer, not in a hole"
+  for (const rings of clip.polygons) if (pointInRings(rings, lon, lat)) return true;
   return false;
 }

@@ -1,6 +1,7 @@
 /** Planar helpers for residences: areas in square metres and point-in-area lookups. */
 import Flatbush from 'flatbush';
 import { LocalProjection } from '../../engine/geo.js';
+import { pointInRings } from '../clip.js';
 
 /** A ring is closed when it has ≥ 4 points and its ends coincide. */
 export function isClosedRing(r: Float64Array): boolean {
@@ -34,23 +35,8 @@ export function ringsAreaM2(rings: readonly Float64Array[], lon0: number, lat0: 
   return total;
 }
 
-/** Even-odd test over all rings. */
-export function pointInRings(rings: readonly Float64Array[], x: number, y: number): boolean {
-  let inside = false;
-  for (const r of rings) {
-    const n = r.length;
-    for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-      const yi = r[i + 1];
-      const yj = r[j + 1];
-      if (yi > y !== yj > y) {
-        const xi = r[i];
-        const xj = r[j];
-        if (x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-      }
-    }
-  }
-  return inside;
-}
+/** Even-odd test over all rings (one implementation, shared with --clip). */
+export { pointInRings };
 
 /** Areas (each a set of closed rings) indexed by bbox, for "which area contains this point". */
 export class AreaIndex {
