@@ -13,11 +13,15 @@
  *   4. the same on a generated 1M-node grid with 200 facilities: time and peak memory of the
  *      Quarter process (child: readRegion + createRoutingContext + formatAccess) beside
  *      igraph and networkx;
- *   5. Dijkstra heap variants (bench/engine-isochrone.ts).
+ *   5. Dijkstra heap variants (bench/engine-isochrone.ts);
+ *   6. assessment (bench/assess-bench.ts): Krems cold/warm, re-assessment after adding / removing
+ *      one facility, and the 1M-node grid with 200,000 residences.
  *
  * Options: --grid-nodes N (default 1,000,000), --quick (fewer repetitions, 100k grid; for
  * trying the suite, not for RESULTS.md: it writes bench/out/RESULTS.quick.md instead),
- * --render-only (rewrite the report from bench/out/results.json without measuring).
+ * --render-only (rewrite the report from bench/out/results.json without measuring),
+ * --only assess (measure section 6 alone and splice it into the last results.json and RESULTS.md;
+ * the other sections keep their numbers, date and load).
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -31,6 +35,7 @@ import { readRegion } from '../src/region/region-file.js';
 import type { Region } from '../src/region/region.js';
 import { writeGraphExport } from '../src/report/graph-export.js';
 import { loadTaxonomy } from '../src/taxonomy/formats.js';
+import { assessSection, assessTargetRows, renderAssess, type AssessSectionResult } from './assess-bench.js';
 import { heapComparisons, isochroneBreakdown, type HeapComparison, type IsochroneBreakdown } from './engine-isochrone.js';
 import type { GridPrepResult, GridQueryResult, ImportTaskResult } from './tasks.js';
 import {
@@ -426,6 +431,8 @@ interface Results {
   nearest: Record<RegionKey, NearestResult>;
   grid: GridResult;
   heaps: HeapComparison[];
+  /** section 6; absent in results.json files written before it existed. Carries its own date and load. */
+  assess?: AssessSectionResult;
 }
 
 const f0 = (x: number): string => x.toFixed(0);
@@ -464,7 +471,10 @@ function render(r: Results): string {
 
   P('# Benchmark results');
   P();
-  P(`Written by \`npm run bench\` (bench/run.ts)${r.quick ? ' with **--quick** (fewer repetitions, smaller grid: not for comparison)' : ''}; the whole run took ${f0(r.wallS)} s. Raw numbers: \`bench/out/results.json\`.`);
+  P(`Written by \`npm run bench\` (bench/run.ts)${r.quick ? ' with **--quick** (fewer repetitions, smaller grid: not for comparison)' : ''}; the whole run took ${f0(r.wallS)} s. Raw numbers: \`bench/out/results.json\`.` +
+    (r.assess && r.assess.machine.dateUtc !== m.dateUtc
+      ? ` Section 6 (assessment) was measured separately (\`run.js --only assess\`) on ${r.assess.machine.dateUtc} and spliced in; its date and load average are given in §6, the table below is for §1–5.`
+      : ''));
   P();
   P('| | |');
   P('| --- | --- |');
@@ -495,6 +505,7 @@ function render(r: Results): string {
     `| ${int(g.prep.nodes)}-node grid, agreement ≤ 0.01 s | igraph ${delta(g.vsIgraph)}, networkx ${g.vsNetworkx ? delta(g.vsNetworkx) : 'timed out'}; ` +
       `engine on the CSV's own numbers vs igraph ${delta(g.csvEngineVsIgraph)} | ${met(gridAgreeOk)}${gridAgreeOk ? '' : ': rounding of the CSV, not the search (see §4)'} |`,
   );
+  if (r.assess) for (const row of assessTargetRows(r.assess)) P(row);
   P();
 
   // ---- 1
@@ -610,6 +621,11 @@ function render(r: Results): string {
   }
   P();
 
+  // ---- 6
+  if (r.assess) {
+    P(renderAssess(r.assess, '6'));
+  }
+
   // ---- notes
   P('## Notes on the targets');
   P();
@@ -678,6 +694,20 @@ async function main(): Promise<void> {
     say(`re-rendered ${rel(mdPath)} from results.json`);
     return;
   }
+  const oi = process.argv.indexOf('--only');
+  if (oi >= 0) {
+    const what = process.argv[oi + 1];
+    if (what !== 'assess') throw new Error(`--only: only "assess" can run alone (got ${what})`);
+    // measure section 6 alone; keep every other section's numbers from the last full run
+    const jsonPath = join(BENCH_OUT, QUICK ? 'results.quick.json' : 'results.json');
+    const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as Results;
+    results.assess = await assessSection({ gridNodes: gi >= 0 ? GRID_NODES : undefined, quick: QUICK });
+    writeFileSync(jsonPath, JSON.stringify(results, null, 1));
+    const mdPath = QUICK ? join(BENCH_OUT, 'RESULTS.quick.md') : join(ROOT, 'bench', 'RESULTS.md');
+    writeFileSync(mdPath, render(results) + '\n');
+    say(`measured section 6 (assessment) alone and spliced it into ${rel(mdPath)} and ${rel(jsonPath)}`);
+    return;
+  }
   const t0 = performance.now();
   mkdirSync(BENCH_OUT, { recursive: true });
   const loadBefore = loadAvg();
@@ -714,6 +744,9 @@ async function main(): Promise<void> {
   const gridRegion = readRegion(quarterPath('grid'));
   const heaps = heapComparisons('Krems', krems, { name: `grid ${int(gridRegion.graph.nodeCount)}`, graph: gridRegion.graph });
 
+  mark('6. assess');
+  const assess = await assessSection({ gridNodes: GRID_NODES, quick: QUICK, machine });
+
   const results: Results = {
     machine,
     sectionLoad,
@@ -726,6 +759,7 @@ async function main(): Promise<void> {
     nearest,
     grid,
     heaps,
+    assess,
   };
   writeFileSync(join(BENCH_OUT, QUICK ? 'results.quick.json' : 'results.json'), JSON.stringify(results, null, 1));
   const md = render(results);

@@ -318,7 +318,7 @@ export function assess(loadedRegion: Region, opts: AssessOptions): AssessmentWit
   let zoneAssignment: AssessmentResult['zoneAssignment'];
   if (userZones) {
     const a = assignUserZones(userZones.zones, table.lon, table.lat);
-    specs.push(...a.zones);
+    for (const z of a.zones) specs.push(z);
     let outsidePop = 0;
     if (a.outside > 0) {
       const inAny = new Uint8Array(n);
@@ -331,7 +331,8 @@ export function assess(loadedRegion: Region, opts: AssessOptions): AssessmentWit
     zoneAssignment = { zones: a.zones.length, outside: a.outside, outsidePopulation: outsidePop, inSeveral: a.inSeveral };
   }
   lap('userZones');
-  specs.push(...h3Zones(h3Resolutions, table.lon, table.lat));
+  // a loop, not push(...cells): a city has more H3 cells than V8 allows as call arguments
+  for (const z of h3Zones(h3Resolutions, table.lon, table.lat)) specs.push(z);
   lap('h3');
   const statsInput: ZoneStatsInput = {
     profile,
