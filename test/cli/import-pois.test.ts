@@ -401,13 +401,12 @@ describe.concurrent('failures: exit code, one line on stderr, the region byte-id
     expect(existsSync(join(dir, 'missing.quarter'))).toBe(false);
   });
 
-  test('commander: --source missing', async () => {
+  test('--source defaults to amap (GCJ-02)', async () => {
     const file = fresh();
     const before = sha(file);
-    const r = await quarterAsync(['import-pois', 'amap.csv', '-r', file], { cwd: dir });
-    expect(r.code).toBe(EXIT.usage);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(/^error: required option '--source <amap\|baidu>' not specified/);
+    const r = await quarterAsync(['import-pois', 'amap.csv', '-r', file, '-o', join(dir, 'default-source.quarter')], { cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Amap|高德/);
     expect(sha(file)).toBe(before);
   });
 });

@@ -101,7 +101,7 @@ export function registerImportPois(program: Command): void {
     .command('import-pois')
     .description('add an Amap (高德) or Baidu POI export (CSV/XLSX) to a region; duplicates of its facilities are merged')
     .argument('<file>', 'POI export: .csv/.tsv/.txt (UTF-8 or GBK) or .xlsx')
-    .requiredOption('--source <amap|baidu>', 'where the export comes from')
+    .option('--source <amap|baidu>', 'where the export comes from', 'amap')
     .option('--crs <gcj02|bd09|wgs84|auto>', "the file's coordinate system (default: gcj02 for amap, bd09 for baidu; auto = the one that fits the network best)")
     .option('-r, --region <file>', 'region file')
     .option('-o, --out <file>', 'region file to write (default: update the region in place)')
