@@ -5,8 +5,8 @@
  *   formats.json: format #7 ("pharmacy"): field "class" must be one of basic, quality, public
  * All problems are collected and reported together (one per line) in a TaxonomyError.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
 import { dataPath } from '../paths.js';
 
 export const FORMAT_CLASSES = ['basic', 'quality', 'public'] as const;
@@ -73,7 +73,24 @@ export class TaxonomyError extends Error {
 export const DEFAULT_TAXONOMY_FILE = dataPath('taxonomy', 'formats.json');
 
 /** Read and validate a taxonomy file (default: the bundled data/taxonomy/formats.json). */
+/** Parsed taxonomies by file, kept while the file is unchanged (every query and command asks for it). */
+const cache = new Map<string, { mtimeMs: number; taxonomy: Taxonomy }>();
+
 export function loadTaxonomy(file: string = DEFAULT_TAXONOMY_FILE): Taxonomy {
+  let mtimeMs = -1;
+  try {
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    /* reported by readTaxonomyFile */
+  }
+  const hit = cache.get(file);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.taxonomy;
+  const taxonomy = readTaxonomyFile(file);
+  cache.set(file, { mtimeMs, taxonomy });
+  return taxonomy;
+}
+
+function readTaxonomyFile(file: string): Taxonomy {
   const label = basename(file);
   let text: string;
   try {
