@@ -42,6 +42,7 @@ export async function main(argv: string[]): Promise<number> {
   registerFetch(program);
   registerQueries(program);
   registerInspect(program);
+  (await import('./commands/serve.js')).registerServe(program);
   (await import('./commands/assess.js')).registerAssess(program);
   for (const c of program.commands) c.exitOverride();
   try {

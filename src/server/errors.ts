@@ -1,0 +1,100 @@
+/** JSON errors for the HTTP API: every 4xx names the field at fault; nothing a client sends gives a 500. */
+import type { FastifyError, FastifyInstance } from 'fastify';
+
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const badRequest = (field: string, message: string): ApiError => new ApiError(400, message, field);
+export const notFound = (field: string, message: string): ApiError => new ApiError(404, message, field);
+
+export interface ErrorBody {
+  error: string;
+  message: string;
+  field?: string;
+}
+
+const STATUS_WORDS: Record<number, string> = {
+  400: 'bad request',
+  404: 'not found',
+  405: 'method not allowed',
+  406: 'not acceptable',
+  413: 'payload too large',
+  415: 'unsupported media type',
+  422: 'unprocessable entity',
+  429: 'too many requests',
+  500: 'internal error',
+};
+const statusWord = (code: number): string => STATUS_WORDS[code] ?? (code >= 500 ? 'internal error' : 'bad request');
+
+/** What a field must look like, said plainly (used instead of the schema's pattern text). */
+const FIELD_HINTS: Record<string, string> = {
+  at: 'must be "lon,lat" (e.g. 15.6,48.41)',
+  minutes: 'must be a comma-separated list of 1–10 numbers of minutes (e.g. 5,10,15)',
+  profile: 'must be a profile id (letters, digits, - and _)',
+  format: 'must be a format id (lower-case letters, digits and _)',
+  bbox: 'must be "west,south,east,north" in degrees',
+  maxMinutes: 'must be a number of minutes in [1, 240]',
+  limit: 'must be an integer in [1, 5000]',
+  population: 'must be a number in [0, 2000000000]',
+  cell: 'must be a number of metres in [5, 200]',
+};
+
+interface ValidationItem {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** "querystring/at must be "lon,lat"" from an Ajv error of Fastify's validation. */
+export function validationError(context: string | undefined, items: readonly ValidationItem[]): ErrorBody {
+  const v = items[0] ?? {};
+  const ctx = context ?? 'request';
+  let field = (v.instancePath ?? '').replace(/^\//, '').split('/')[0];
+  if (v.keyword === 'required' && typeof v.params?.missingProperty === 'string') {
+    field = v.params.missingProperty;
+    return { error: 'bad request', message: `${ctx}/${field} is required${FIELD_HINTS[field] ? ` and ${FIELD_HINTS[field]}` : ''}`, field };
+  }
+  if (v.keyword === 'additionalProperties' && typeof v.params?.additionalProperty === 'string') {
+    field = v.params.additionalProperty;
+    return { error: 'bad request', message: `${ctx}/${field} is not a known field`, field };
+  }
+  if (!field) {
+    return { error: 'bad request', message: `${ctx} ${v.message ?? 'is invalid'}`, field: ctx };
+  }
+  const hint = FIELD_HINTS[field] ?? v.message ?? 'is invalid';
+  return { error: 'bad request', message: `${ctx}/${field} ${hint}`, field };
+}
+
+export function installErrorHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+    if (err instanceof ApiError) {
+      const body: ErrorBody = { error: statusWord(err.statusCode), message: err.message };
+      if (err.field) body.field = err.field;
+      return reply.status(err.statusCode).type('application/json').send(body);
+    }
+    const fe = err as FastifyError;
+    if (fe.validation) {
+      return reply.status(400).type('application/json').send(validationError(fe.validationContext, fe.validation as ValidationItem[]));
+    }
+    const code = typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500 ? fe.statusCode : 500;
+    if (code === 500) {
+      request.log.error(err);
+      return reply.status(500).type('application/json').send({ error: 'internal error', message: 'internal error' });
+    }
+    const body: ErrorBody = { error: statusWord(code), message: fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body is larger than 1 MB' : fe.message };
+    if (code === 413 || fe.code?.startsWith('FST_ERR_CTP')) body.field = 'body';
+    return reply.status(code).type('application/json').send(body);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    reply.status(404).type('application/json').send({ error: 'not found', message: `no route ${request.method} ${request.url.split('?')[0].slice(0, 200).replace(/[^\w/.~-]/g, '?')}`, field: 'url' });
+  });
+}
