@@ -25,7 +25,7 @@ import { buildSnapIndex } from '../engine/snap.js';
 import { CRS_LABEL, inChinaBbox, toWgs84, type Crs } from '../ingest/crs.js';
 import { snapResidenceAccess } from '../ingest/residences/access.js';
 import { readCompoundList, type CompoundField, type CompoundListResult, type RowIssue } from '../ingest/residences/compound-list.js';
-import { CsvSyntaxError, type TextEncodingName } from '../ingest/residences/text-csv.js';
+import { CsvSyntaxError, type TextEncodingName } from '../ingest/text-table.js';
 import { ResidenceTableBuilder, type ResidenceTable } from '../ingest/residences/table.js';
 import type { Region } from '../region/region.js';
 

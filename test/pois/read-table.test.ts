@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CsvSyntaxError, parseCsv, sniffDelimiter } from '../../src/ingest/pois/csv.js';
+import { CsvSyntaxError, parseCsv, sniffDelimiter } from '../../src/ingest/text-table.js';
 import { decodeTableBytes, matchHeader, PoiInputError, readPoiTable } from '../../src/ingest/pois/read-table.js';
 
 const FIX = 'test/fixtures/pois';
@@ -33,20 +33,21 @@ async function failure(file: string): Promise<PoiInputError> {
 describe('CSV tokenizer', () => {
   test('quotes, doubled quotes, embedded delimiters and line breaks; record start lines', () => {
     const text = 'a,b,c\n1,"x,y","he said ""hi"""\r\n2,"multi\nline\r\nfield",z\r3,,\n\n4,last';
-    const recs = parseCsv(text, ',');
-    expect(recs).toEqual([
-      { line: 1, fields: ['a', 'b', 'c'] },
-      { line: 2, fields: ['1', 'x,y', 'he said "hi"'] },
-      { line: 3, fields: ['2', 'multi\nline\r\nfield', 'z'] },
-      { line: 6, fields: ['3', '', ''] },
-      { line: 8, fields: ['4', 'last'] },
+    const csv = parseCsv(text, ',');
+    expect(csv.records).toEqual([
+      ['a', 'b', 'c'],
+      ['1', 'x,y', 'he said "hi"'],
+      ['2', 'multi\nline\r\nfield', 'z'],
+      ['3', '', ''],
+      ['4', 'last'],
     ]);
+    expect(csv.lines).toEqual([1, 2, 3, 6, 8]);
   });
 
   test('a quote inside an unquoted field is literal; text after a closing quote is kept with a warning', () => {
     const warnings: string[] = [];
-    const recs = parseCsv('a,b\n8"寸,"x"y\n', ',', (m) => warnings.push(m));
-    expect(recs[1].fields).toEqual(['8"寸', 'xy']);
+    const csv = parseCsv('a,b\n8"寸,"x"y\n', ',', (m) => warnings.push(m));
+    expect(csv.records[1]).toEqual(['8"寸', 'xy']);
     expect(warnings).toEqual(['line 2: text after a closing quote ("y") kept as part of the field']);
   });
 

@@ -17,9 +17,8 @@
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import ExcelJS from 'exceljs';
-import iconv from 'iconv-lite';
 import { parseCrs, type Crs } from '../crs.js';
-import { CsvSyntaxError, parseCsv, sniffDelimiter } from './csv.js';
+import { BAD_BOM_NOTE, CsvSyntaxError, decodeText, parseCsv, type CsvRecords, type TextEncodingName } from '../text-table.js';
 
 export const POI_FIELDS = [
   'name', 'category1', 'category2', 'category3', 'type', 'typecode', 'lon', 'lat', 'location',
@@ -81,7 +80,7 @@ export function matchHeader(header: string): { field: PoiField; crs?: Crs } | nu
   return { field };
 }
 
-export type TableEncoding = 'utf-8' | 'utf-8-bom' | 'utf-16le' | 'utf-16be' | 'gbk' | 'xlsx';
+export type TableEncoding = TextEncodingName | 'xlsx';
 
 export interface PoiRow {
   /** CSV: line where the record starts; XLSX: row number. */
@@ -141,43 +140,21 @@ export async function readPoiTable(file: string): Promise<PoiTable> {
 
 export interface DecodedText {
   text: string;
-  encoding: Exclude<TableEncoding, 'xlsx'>;
+  encoding: TextEncodingName;
   warnings: string[];
 }
 
-/** Bytes → text: BOM, else strict UTF-8, else GBK (GB18030). Warns about garbled text. */
+/**
+ * Bytes → text (decodeText: BOM, else strict UTF-8, else GBK / GB18030; invalid UTF-8 after a
+ * BOM replaced with U+FFFD). Warns about GBK, the replaced bytes and garbled text.
+ */
 export function decodeTableBytes(bytes: Uint8Array): DecodedText {
+  const dec = decodeText(bytes, 'file', { lenientBom: true });
   const warnings: string[] = [];
-  let text: string;
-  let encoding: DecodedText['encoding'];
-  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
-    encoding = 'utf-8-bom';
-    const body = bytes.subarray(3);
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    } catch {
-      text = new TextDecoder('utf-8').decode(body);
-      warnings.push('the file starts with a UTF-8 byte-order mark but has bytes that are not UTF-8; they were replaced with U+FFFD');
-    }
-  } else if (bytes.length >= 2 && bytes[0] === 0xff && bytes[1] === 0xfe) {
-    encoding = 'utf-16le';
-    text = new TextDecoder('utf-16le').decode(bytes.subarray(2));
-  } else if (bytes.length >= 2 && bytes[0] === 0xfe && bytes[1] === 0xff) {
-    encoding = 'utf-16be';
-    text = iconv.decode(Buffer.from(bytes.subarray(2)), 'utf-16be');
-  } else {
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-      encoding = 'utf-8';
-    } catch {
-      // GB18030 is a superset of GBK and GB2312: every GBK file decodes the same way.
-      text = iconv.decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'gb18030');
-      encoding = 'gbk';
-      warnings.push('decoded as GBK: the file is not valid UTF-8');
-    }
-  }
-  warnings.push(...mojibakeWarnings(text));
-  return { text, encoding, warnings };
+  if (dec.encoding === 'gbk') warnings.push('decoded as GBK: the file is not valid UTF-8');
+  else if (dec.note === BAD_BOM_NOTE) warnings.push(BAD_BOM_NOTE);
+  warnings.push(...mojibakeWarnings(dec.text));
+  return { text: dec.text, encoding: dec.encoding, warnings };
 }
 
 /** "锟斤拷" and friends: U+FFFD written as UTF-8 and read back as GBK. */
@@ -324,13 +301,12 @@ function buildTable(
 export function parsePoiCsv(bytes: Uint8Array, file: string): PoiTable {
   const dec = decodeTableBytes(bytes);
   const warnings = [...dec.warnings];
-  const delimiter = sniffDelimiter(dec.text);
-  let records;
+  let csv: CsvRecords;
   try {
-    records = parseCsv(dec.text, delimiter, (m) => warnings.push(m));
+    csv = parseCsv(dec.text, undefined, (m) => warnings.push(m));
   } catch (e) {
     if (e instanceof CsvSyntaxError) {
-      throw new PoiInputError(file, e.message.replace(/^line \d+: /, ''), e.line);
+      throw new PoiInputError(file, 'unterminated quoted field: the quote opened on this line is never closed', e.line);
     }
     throw e;
   }
@@ -338,9 +314,9 @@ export function parsePoiCsv(bytes: Uint8Array, file: string): PoiTable {
     file,
     'csv',
     dec.encoding,
-    records.map((r) => ({ line: r.line, cells: r.fields })),
+    csv.records.map((cells, k) => ({ line: csv.lines[k], cells })),
     warnings,
-    delimiter,
+    csv.delimiter,
   );
 }
 

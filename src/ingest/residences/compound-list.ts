@@ -27,7 +27,7 @@ import {
   SOURCE_ROW,
   type ResidenceTable,
 } from './table.js';
-import { CsvSyntaxError, decodeText, scanCsv, type TextEncodingName } from './text-csv.js';
+import { CsvSyntaxError, decodeText, scanCsv, type TextEncodingName } from '../text-table.js';
 import { haversineMetres } from '../../engine/geo.js';
 
 export type Crs = 'wgs84' | 'gcj02' | 'bd09';
@@ -255,7 +255,7 @@ export function parseCompoundList(bytes: Uint8Array, source = 'list', opts: Comp
         validator.add({ line, values: rowValues(cell) });
       });
     } catch (e) {
-      if (e instanceof CsvSyntaxError) throw new CsvSyntaxError(e.line, `${source}: ${e.message}`);
+      if (e instanceof CsvSyntaxError) throw new CsvSyntaxError(e.line, e.detail, source);
       throw e;
     }
     if (validator === null && first !== null) useHeader(first);

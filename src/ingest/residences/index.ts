@@ -6,4 +6,4 @@ export * from './defaults.js';
 export * from './distribute.js';
 export * from './predicate.js';
 export * from './table.js';
-export { CsvSyntaxError, decodeText, parseCsv, type CsvRecords, type DecodedText, type TextEncodingName } from './text-csv.js';
+export { CsvSyntaxError, decodeText, parseCsv, type CsvRecords, type DecodedText, type TextEncodingName } from '../text-table.js';
