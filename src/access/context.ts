@@ -25,7 +25,7 @@ export function createRoutingContext(region: Region, profileId = 'default'): Rou
   const g = region.graph;
   const profile = getWalkingProfile(profileId);
   const edgeSec = edgeSeconds(g, profile);
-  const arcSec = arcSeconds(g, profile);
+  const arcSec = arcSeconds(g, profile, edgeSec);
   const s = region.facilitySnaps;
   const facilitySnaps = region.facilities.map((f, i): Snap | null =>
     s.edge[i] < 0 ? null : { edge: s.edge[i], offset: s.offset[i], distance: s.access[i], lon: f.lon, lat: f.lat },
@@ -40,12 +40,16 @@ export function createRoutingContext(region: Region, profileId = 'default'): Rou
     }
   }
   for (const [k, v] of facilitiesByFormat) if (v.length === 0) facilitiesByFormat.delete(k);
+  let index: SnapIndex | undefined;
   return {
     region,
     profile,
     edgeSec,
     arcSec,
-    index: buildSnapIndex(g),
+    // built on first use: all-nodes queries never snap, and at city scale the index costs most of the set-up
+    get index(): SnapIndex {
+      return (index ??= buildSnapIndex(g));
+    },
     ws: new DijkstraWorkspace(g.nodeCount),
     facilitySnaps,
     facilitiesByFormat,

@@ -54,9 +54,9 @@ export function edgeSeconds(g: WalkGraph, profile: WalkingProfile): Float32Array
   return out;
 }
 
-/** Seconds per arc (index = arc), what Dijkstra reads. */
-export function arcSeconds(g: WalkGraph, profile: WalkingProfile): Float32Array {
-  const es = edgeSeconds(g, profile);
+/** Seconds per arc (index = arc), what Dijkstra reads; pass edgeSec when already computed. */
+export function arcSeconds(g: WalkGraph, profile: WalkingProfile, edgeSec?: Float32Array): Float32Array {
+  const es = edgeSec ?? edgeSeconds(g, profile);
   const out = new Float32Array(g.arcEdge.length);
   for (let a = 0; a < out.length; a++) out[a] = es[g.arcEdge[a]];
   return out;
