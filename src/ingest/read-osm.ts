@@ -8,6 +8,7 @@
  * Then the network is cut at junctions (nodes referenced ≥ 2 times) and way ends.
  */
 import { EDGE_FLAG_CROSSES_CLIP, EDGE_FLAG_STEPS, type EdgeList } from '../engine/graph.js';
+import { DEG_TO_RAD, haversineMetres } from '../engine/geo.js';
 import { pointInClip, type ClipPolygon } from './clip.js';
 import { MEMBER_WAY, openOsmSource, type RelationMembers } from './osm-source.js';
 import type { OsmFeature, OsmReadResult, OsmReadStats, Tags } from './osm-types.js';
@@ -20,16 +21,8 @@ export interface ReadOsmOptions {
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
-export const EARTH_RADIUS_M = 6371008.8;
-const RAD = Math.PI / 180;
-
-/** Great-circle distance in metres (mean Earth radius). */
-export function haversineMetres(lon1: number, lat1: number, lon2: number, lat2: number): number {
-  const s1 = Math.sin((lat2 - lat1) * RAD * 0.5);
-  const s2 = Math.sin((lon2 - lon1) * RAD * 0.5);
-  const a = s1 * s1 + Math.cos(lat1 * RAD) * Math.cos(lat2 * RAD) * s2 * s2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(a)));
-}
+// one geodesy for import and routing: edge lengths and snapping offsets must agree
+export { EARTH_RADIUS_M, haversineMetres } from '../engine/geo.js';
 
 /** Append-only typed arrays (amortised doubling). */
 class GrowF64 {
@@ -579,7 +572,7 @@ export function assembleRings(parts: Float64Array[]): { closed: Float64Array[]; 
 export function areaCentroid(rings: Float64Array[]): [number, number] | null {
   const lat0 = rings[0][1];
   const lon0 = rings[0][0];
-  const kx = Math.cos(lat0 * RAD);
+  const kx = Math.cos(lat0 * DEG_TO_RAD);
   let A = 0;
   let cx = 0;
   let cy = 0;
