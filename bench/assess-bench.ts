@@ -252,7 +252,17 @@ export interface GridAssessPrepResult {
   hwmKb: number;
 }
 
-function gridPrepTask(a: GridAssessPrepArgs): GridAssessPrepResult {
+/**
+ * The synthetic grid (bench/grid.ts) as a Region with facilities of random taxonomy formats and
+ * residences at random positions near edges (one access point each), snapped like the import's.
+ */
+export function gridRegionWithHomes(a: { nodes: number; facilities: number; residences: number; seed: number }): {
+  region: Region;
+  unsnappedPoints: number;
+  generateMs: number;
+  snapIndexMs: number;
+  snapMs: number;
+} {
   let t = performance.now();
   const g = buildWalkGraph(generateGridNetwork(a.nodes, a.seed));
   // facilities: random nodes of the main component, part-way along an edge, each a random format of the taxonomy
@@ -297,9 +307,17 @@ function gridPrepTask(a: GridAssessPrepArgs): GridAssessPrepResult {
   t = performance.now();
   const rs = snapResidenceAccess(table, index, 300);
   const snapMs = performance.now() - t;
-  log(`grid assess prep: ${g.nodeCount} nodes, ${facilities.length} facilities, ${table.count} residences; generate ${generateMs.toFixed(0)} ms, snap index ${snapIndexMs.toFixed(0)} ms, snap ${snapMs.toFixed(0)} ms`);
   const region: Region = { ...syntheticRegion(g, facilities, snaps, `grid-${a.nodes}-assess`), residences: table, residenceSnaps: rs.snaps };
-  t = performance.now();
+  return { region, unsnappedPoints: rs.unsnappedPoints, generateMs, snapIndexMs, snapMs };
+}
+
+function gridPrepTask(a: GridAssessPrepArgs): GridAssessPrepResult {
+  const { region, unsnappedPoints, generateMs, snapIndexMs, snapMs } = gridRegionWithHomes(a);
+  const g = region.graph;
+  const facilities = region.facilities;
+  const table = region.residences;
+  log(`grid assess prep: ${g.nodeCount} nodes, ${facilities.length} facilities, ${table.count} residences; generate ${generateMs.toFixed(0)} ms, snap index ${snapIndexMs.toFixed(0)} ms, snap ${snapMs.toFixed(0)} ms`);
+  const t = performance.now();
   writeRegion(a.regionOut, region);
   const writeMs = performance.now() - t;
   return {
@@ -308,7 +326,7 @@ function gridPrepTask(a: GridAssessPrepArgs): GridAssessPrepResult {
     facilities: facilities.length,
     formats: new Set(facilities.map((f) => f.formats[0])).size,
     residences: table.count,
-    unsnappedPoints: rs.unsnappedPoints,
+    unsnappedPoints,
     generateMs,
     snapIndexMs,
     snapMs,
