@@ -44,6 +44,7 @@ export async function main(argv: string[]): Promise<number> {
   registerInspect(program);
   (await import('./commands/serve.js')).registerServe(program);
   (await import('./commands/assess.js')).registerAssess(program);
+  (await import('./commands/plan.js')).registerPlan(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv);
