@@ -45,6 +45,7 @@ export async function main(argv: string[]): Promise<number> {
   (await import('./commands/serve.js')).registerServe(program);
   (await import('./commands/assess.js')).registerAssess(program);
   (await import('./commands/plan.js')).registerPlan(program);
+  (await import('./commands/zone.js')).registerZone(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv);
