@@ -90,7 +90,7 @@ export function planSitesCsv(r: PlanReport, tax: Taxonomy): string {
       s.nearestExisting?.minutes ?? '',
     ]),
   );
-  return UTF8_BOM + [csvRow(head), ...rows].join('\r\n') + '\r\n';
+  return UTF8_BOM + csvRow(head) + rows.join('');
 }
 
 export async function planWorkbook(r: PlanReport, tax: Taxonomy): Promise<Buffer> {
@@ -184,6 +184,13 @@ export function planSummaryZh(r: PlanReport, tax: Taxonomy): string {
   const status = s.status === 'optimal' ? '已证明最优' : s.status === 'time-limit' ? `达到时限，最优性差距 ${pct(s.gap ?? 0)}` : '启发式解';
   lines.push(`求解：${s.solver}，${status}，用时 ${s.seconds.toFixed(2)} 秒${r.alternative ? `（另一求解器 ${r.alternative.solver} 目标值 ${round3(r.alternative.objective)}）` : ''}`);
   lines.push(`需求点 ${r.instance.demand}，候选点 ${r.instance.candidates}（可达 ${r.instance.reachableCandidates}）`);
+  const cf = r.candidateFile;
+  if (cf.rowsRead > 0) {
+    lines.push(`候选点文件：读取 ${cf.rowsRead} 行，采用 ${cf.rowsRead - cf.rejected.length} 行，拒绝 ${cf.rejected.length} 行`);
+    for (const x of cf.rejected.slice(0, 5)) lines.push(`  第 ${x.line} 行（${x.field}）：${x.message}`);
+    if (cf.rejected.length > 5) lines.push(`  … 另 ${cf.rejected.length - 5} 行见 --json 输出`);
+  }
+  for (const n of cf.notes) lines.push(`  ${n}`);
   for (const l of r.layers) {
     lines.push(`  ${zhName(tax, l.format)}（${Math.round(l.thresholdMinutes * 10) / 10} 分钟）：覆盖率 ${pct(l.before)} → ${pct(l.after)}，新增覆盖 ${l.residentsGaining} 人`);
   }

@@ -120,5 +120,5 @@ function zonesCsv(r: ZoningResult, formats: string[]): string {
       ...formats.map((f) => z.facilitiesByFormat[f] ?? 0),
     ]),
   );
-  return UTF8_BOM + [csvRow(head), ...rows].join('\r\n') + '\r\n';
+  return UTF8_BOM + csvRow(head) + rows.join('');
 }
