@@ -46,6 +46,8 @@ export async function main(argv: string[]): Promise<number> {
   (await import('./commands/assess.js')).registerAssess(program);
   (await import('./commands/plan.js')).registerPlan(program);
   (await import('./commands/zone.js')).registerZone(program);
+  (await import('./commands/scenario.js')).registerScenario(program);
+  (await import('./commands/user.js')).registerUser(program);
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv);
