@@ -7,6 +7,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { buildWalkGraph, componentSizes } from '../engine/graph.js';
 import { buildSnapIndex, snapPreferMain } from '../engine/snap.js';
+import { extractBasemap, type BasemapResult } from '../ingest/basemap.js';
 import { loadClipPolygon } from '../ingest/clip.js';
 import { OsmInputError } from '../ingest/osm-source.js';
 import type { OsmFeature, Tags } from '../ingest/osm-types.js';
@@ -24,6 +25,8 @@ export interface ImportOptions {
   /** a facility farther than this from any walkable edge is unreachable (metres). */
   snapLimitMetres?: number;
   name?: string;
+  /** also extract the basemap (roads, rail, buildings, water, green) for the web app; default true. */
+  basemap?: boolean;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
 
@@ -50,6 +53,7 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
   if (osm.network.edgeFrom.length === 0) {
     throw new Error(`${file}: no walkable ways found (read ${osm.stats.waysRead} ways); is this the right area?`);
   }
+  const basemap: BasemapResult | null = opts.basemap === false ? null : await extractBasemap(file, { clip, onProgress: opts.onProgress });
   const graph = buildWalkGraph(osm.network);
   opts.onProgress?.('snap', 0, osm.features.length);
   const index = buildSnapIndex(graph);
@@ -112,6 +116,7 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
     facilities: { total: facilities.length, byFormat, unreachable, onIslands, accessPoints },
     residences: { ...homes.stats, unsnappedPoints: homeSnaps.unsnappedPoints, unreachable: homeSnaps.unreachableResidences },
     warnings,
+    ...(basemap ? { basemap: basemap.report } : {}),
   };
   if (unreachable > 0) warnings.push(`${unreachable} facilities are more than ${snapLimit} m from any walkable way: kept, marked unreachable`);
   if (onIslands > 0) warnings.push(`${onIslands} facilities sit on ${report.islands.count} small network islands disconnected from the main network: kept, reachable only from their island`);
@@ -121,6 +126,10 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
   if (homeSnaps.unreachableResidences > 0) warnings.push(`${homeSnaps.unreachableResidences} residences are more than ${snapLimit} m from any walkable way: kept, marked unreachable`);
   if (osm.stats.relationsNotAreas > 0) warnings.push(`${osm.stats.relationsNotAreas} tagged relations are not areas (type=site, …): not imported`);
   for (const w of homes.stats.warnings) warnings.push(`residences: ${w}`);
+  if (basemap) {
+    const undrawn = Object.entries(basemap.report.withoutGeometry).filter(([, n]) => n > 0);
+    if (undrawn.length) warnings.push(`basemap: not drawn for lack of geometry (nodes outside the extract, unclosed areas): ${undrawn.map(([l, n]) => `${l} ${n}`).join(', ')}`);
+  }
 
   const size = statSync(file).size;
   return {
@@ -142,6 +151,7 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
     residences: homes.table,
     residenceSnaps: homeSnaps.snaps,
     compounds: homes.compounds,
+    ...(basemap ? { basemap: { geojsonGz: basemap.geojsonGz } } : {}),
   };
 }
 

@@ -4,9 +4,14 @@
  *
  * Layout (little-endian):
  *   "QUARTER\0" | u32 version | u32 headerBytes | header JSON (padded to 8) |
+ *   optional byte blobs (header "blobs"), each 8-byte aligned |
  *   typed-array sections, each 8-byte aligned | u32 CRC-32 of everything before it.
  * Loading maps the sections as typed-array views over one buffer: no parsing per element,
  * so a city loads in milliseconds. The CRC refuses truncated or corrupted files.
+ *
+ * Blobs are optional parts added after version 2 was fixed (the basemap): files without them
+ * load as before, and since every offset is relative to the data area and listed in the header,
+ * a reader that knows no blobs still finds every section of a file that has them.
  */
 import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -38,7 +43,12 @@ interface Header {
   nodeCount: number;
   edgeCount: number;
   sections: SectionEntry[];
+  /** optional byte blobs (u8), placed before the sections; absent in files written without any. */
+  blobs?: SectionEntry[];
 }
+
+/** Blob names. */
+const BLOB_BASEMAP = 'basemap.geojsonGz';
 
 const GRAPH_ARRAYS: Array<[keyof WalkGraph, ArrayKind]> = [
   ['nodeCoords', 'f64'],
@@ -81,9 +91,15 @@ export function encodeRegion(region: Region): Buffer[] {
     ...RESIDENCE_ARRAYS.map(([k, t]): [string, ArrayKind, TypedArray] => [`residences.${k}`, t, region.residences[k]]),
     ...SNAP_ARRAYS.map(([k, t]): [string, ArrayKind, TypedArray] => [`rsnap.${k}`, t, region.residenceSnaps[k]]),
   ];
+  const blobArrays: Array<[string, Uint8Array]> = region.basemap ? [[BLOB_BASEMAP, region.basemap.geojsonGz]] : [];
   // Offsets are relative to the start of the data area, which begins 8-aligned.
-  const sections: SectionEntry[] = [];
+  const blobs: SectionEntry[] = [];
   let at = 0;
+  for (const [name, arr] of blobArrays) {
+    blobs.push({ name, kind: 'u8', offset: at, length: arr.length });
+    at = pad8(at + arr.length);
+  }
+  const sections: SectionEntry[] = [];
   for (const [name, kind, arr] of arrays) {
     sections.push({ name, kind, offset: at, length: arr.length });
     at = pad8(at + arr.byteLength);
@@ -97,6 +113,7 @@ export function encodeRegion(region: Region): Buffer[] {
     nodeCount: region.graph.nodeCount,
     edgeCount: region.graph.edgeCount,
     sections,
+    ...(blobs.length ? { blobs } : {}),
   };
   const headerBuf = Buffer.from(JSON.stringify(header), 'utf8');
   const prefix = Buffer.alloc(16);
@@ -105,7 +122,7 @@ export function encodeRegion(region: Region): Buffer[] {
   prefix.writeUInt32LE(headerBuf.length, 12);
   const headerPad = Buffer.alloc(pad8(16 + headerBuf.length) - 16 - headerBuf.length);
   const out: Buffer[] = [prefix, headerBuf, headerPad];
-  for (const [, , arr] of arrays) {
+  for (const [, arr] of [...blobArrays.map(([n, a]): [string, TypedArray] => [n, a]), ...arrays.map(([n, , a]): [string, TypedArray] => [n, a])]) {
     const b = Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
     out.push(b);
     const p = pad8(b.length) - b.length;
@@ -160,8 +177,10 @@ export function decodeRegion(input: Buffer, file = '<buffer>'): Region {
   }
   const dataStart = pad8(16 + headerBytes);
   const view = new Map<string, TypedArray>();
-  for (const s of header.sections) {
+  if (header.blobs !== undefined && !Array.isArray(header.blobs)) throw new RegionFileError(file, 'header field "blobs" is not a list');
+  for (const s of [...(header.blobs ?? []), ...header.sections]) {
     const Ctor = CTORS[s.kind];
+    if (!Ctor) throw new RegionFileError(file, `section ${s.name} has unknown kind "${String(s.kind)}"`);
     const start = dataStart + s.offset;
     if (start + s.length * Ctor.BYTES_PER_ELEMENT > buf.length - 4) {
       throw new RegionFileError(file, `section ${s.name} runs past the end of the file`);
@@ -185,5 +204,6 @@ export function decodeRegion(input: Buffer, file = '<buffer>'): Region {
     residences: residences as unknown as ResidenceTable,
     residenceSnaps: { edge: get('rsnap.edge'), offset: get('rsnap.offset'), access: get('rsnap.access') },
     compounds: header.compounds,
+    ...(view.has(BLOB_BASEMAP) ? { basemap: { geojsonGz: get<Uint8Array>(BLOB_BASEMAP) } } : {}),
   };
 }

@@ -1,5 +1,6 @@
 /** A region: everything one imported city needs, as saved in one .quarter file. */
 import type { WalkGraph } from '../engine/graph.js';
+import type { BasemapReport } from '../ingest/basemap.js';
 import type { OsmReadStats, OsmType, Tags } from '../ingest/osm-types.js';
 import type { CompoundInfo, ResidenceBuildStats, ResidenceSnaps, ResidenceTable } from '../ingest/residences/index.js';
 
@@ -46,6 +47,8 @@ export interface ImportReport {
     unreachable: number;
   };
   warnings: string[];
+  /** the basemap layers written (absent when the region was imported without a basemap). */
+  basemap?: BasemapReport;
 }
 
 export interface RegionMeta {
@@ -84,6 +87,14 @@ export interface Region {
   residenceSnaps: ResidenceSnaps;
   /** residential compounds (小区 / landuse=residential), for reports. */
   compounds: CompoundInfo[];
+  /** the map drawn under the results (roads, rail, buildings, water, green); optional: older files have none. */
+  basemap?: RegionBasemap;
+}
+
+/** See src/ingest/basemap.ts for what it holds and why it is stored this way. */
+export interface RegionBasemap {
+  /** gzip-compressed GeoJSON FeatureCollection (UTF-8); features carry {layer, class?, name?}. */
+  geojsonGz: Uint8Array;
 }
 
 export const OSM_ATTRIBUTION = '© OpenStreetMap contributors';

@@ -1,11 +1,16 @@
 /**
- * The HTTP API (Fastify): one loaded region, answered from in-memory routing contexts.
+ * The HTTP API (Fastify): one loaded region, answered from in-memory routing contexts, plus the
+ * basemap, routes and place search the web app needs, and the built web app itself at /.
  * Every parameter is validated by JSON schema (patterns reject hostile strings before any
  * handler runs); errors are JSON naming the field at fault; OpenAPI at /openapi.json, docs at /docs.
+ * Nearest and isochrone answers are cached (bounded LRU) under the data version, which
+ * invalidate() bumps; formats, facilities and the basemap carry ETags.
  */
+import compress from '@fastify/compress';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import { createRoutingContext, insideRegion, type RoutingContext } from '../access/context.js';
 import { nearestFromPoint } from '../access/nearest.js';
 import { assess } from '../assess/assess.js';
@@ -18,8 +23,13 @@ import { snapPreferMain, snapsToSources, type Snap } from '../engine/snap.js';
 import { readRegion } from '../region/region-file.js';
 import type { Region } from '../region/region.js';
 import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
+import { acceptedEncodings, BasemapPayload } from './basemap.js';
+import { LruCache, type LruStats } from './cache.js';
 import { ApiError, badRequest, installErrorHandlers, notFound } from './errors.js';
+import { walkRoute, type RouteEnd } from './route.js';
+import { buildSearchIndex, normaliseForSearch, SEARCH_KINDS, type SearchIndex } from './search.js';
 import { summariseAssessment } from './summary.js';
+import { DEFAULT_WEB_ROOT, installSecurityHeaders, registerWebApp } from './web.js';
 
 export interface ServerOptions {
   /** a .quarter region file to load, or */
@@ -28,7 +38,43 @@ export interface ServerOptions {
   region?: Region;
   /** Fastify logger options; false (the default) for none. */
   logger?: boolean | object;
+  /** directory of the built web app, served at / when it holds index.html (default dist/web). */
+  webRoot?: string;
+  /** bounds of the nearest/isochrone response cache. */
+  cache?: { maxEntries?: number; maxBytes?: number };
 }
+
+/** What the app exposes as `app.quarter`. */
+export interface QuarterServerState {
+  /** the region being served. */
+  readonly region: Region;
+  /** data version: part of every cache key; invalidate() bumps it. */
+  readonly version: number;
+  /** whether the built web app is served at /. */
+  readonly webApp: boolean;
+  /**
+   * Forget every cached answer and everything derived from the region (routing contexts,
+   * counts, basemap, search index): call after the region or a scenario changed. With `next`,
+   * serve that region from now on.
+   */
+  invalidate(next?: Region): void;
+  cacheStats(): LruStats;
+  /** Resolves when background work (the basemap's brotli body) is done. */
+  warm(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    quarter: QuarterServerState;
+  }
+}
+
+export const DEFAULT_CACHE_ENTRIES = 2000;
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
+/** /api/search returns at most this many places. */
+export const SEARCH_CAP = 50;
+/** longest /api/search query (characters). */
+export const SEARCH_MAX_CHARS = 100;
 
 /** Request bodies larger than this are refused with 413. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -36,7 +82,7 @@ export const BODY_LIMIT = 1024 * 1024;
 export const FACILITY_CAP = 5000;
 
 // ---- schema fragments (patterns are the first line of defence: nothing else reaches a handler) ----
-const NUM = '-?[0-9]{1,3}(?:\\.[0-9]{1,12})?';
+const NUM = '-?[0-9]{1,3}(?:\\.[0-9]{1,17})?'; // up to 17 decimals: what JavaScript prints for a double
 const LONLAT = { type: 'string', maxLength: 64, pattern: `^\\s*${NUM}\\s*,\\s*${NUM}\\s*$`, description: 'lon,lat (WGS-84 degrees)' } as const;
 const PROFILE_ID = { type: 'string', maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' } as const;
 const FORMAT_ID = { type: 'string', maxLength: 64, pattern: '^[a-z0-9_]+$' } as const;
@@ -49,15 +95,103 @@ const ERROR = {
   required: ['error', 'message'],
 } as const;
 const errors = { 400: ERROR, 404: ERROR } as const;
+const POSITION = { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, description: '[lon, lat]' } as const;
+const ROUTE_END = {
+  type: 'object',
+  properties: {
+    point: { ...POSITION, description: 'the point asked for' },
+    snapped: { ...POSITION, description: 'where it joins the walking network' },
+    accessMetres: { type: 'number', description: 'straight walk from the point to the network' },
+  },
+} as const;
+const ROUTE_RESPONSE = {
+  type: 'object',
+  properties: {
+    seconds: { type: 'number' },
+    minutes: { type: 'number' },
+    metres: { type: 'number', description: 'walked length: access legs plus the network path' },
+    profile: { type: 'string' },
+    from: ROUTE_END,
+    to: ROUTE_END,
+    facility: {
+      type: 'object',
+      nullable: true,
+      properties: { id: { type: 'integer' }, name: { type: 'string' }, formats: { type: 'array', items: { type: 'string' } } },
+    },
+    geometry: {
+      type: 'object',
+      description: 'GeoJSON LineString: access leg, the network path (edge geometry in walking order), access leg',
+      properties: { type: { type: 'string', enum: ['LineString'] }, coordinates: { type: 'array', items: POSITION } },
+    },
+    attribution: { type: 'string' },
+  },
+} as const;
+const SEARCH_RESPONSE = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['name', 'kind', 'lon', 'lat'],
+    properties: {
+      name: { type: 'string' },
+      kind: { type: 'string', enum: [...SEARCH_KINDS] },
+      lon: { type: 'number' },
+      lat: { type: 'number' },
+      id: { type: 'integer', description: 'facility id (facilities only), for /api/route?facility=' },
+    },
+  },
+} as const;
+
+const round7 = (x: number): number => Math.round(x * 1e7) / 1e7;
+
+/** Does an If-None-Match header match this ETag (weak comparison, lists and * allowed)? */
+export function etagMatches(header: string | string[] | undefined, etag: string): boolean {
+  if (header === undefined) return false;
+  const bare = (t: string): string => t.trim().replace(/^W\//, '');
+  const want = bare(etag);
+  return (Array.isArray(header) ? header.join(',') : header).split(',').some((t) => t.trim() === '*' || bare(t) === want);
+}
+
+/** A JSON body with a weak ETag; 304 without a body when the client has it already. */
+function sendTagged(req: FastifyRequest, reply: FastifyReply, body: string): FastifyReply {
+  const etag = `W/"${createHash('sha1').update(body).digest('base64url')}"`;
+  reply.header('etag', etag).header('cache-control', 'no-cache');
+  if (etagMatches(req.headers['if-none-match'], etag)) return reply.code(304).send();
+  return reply.type('application/json; charset=utf-8').send(body);
+}
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   if (!opts.region && !opts.regionFile) throw new Error('buildServer: give regionFile or region');
-  const region = opts.region ?? readRegion(opts.regionFile!);
+  let region = opts.region ?? readRegion(opts.regionFile!);
+  let version = 0;
   const taxonomy: Taxonomy = loadTaxonomy();
   const walkingIds = loadWalkingProfiles().map((p) => p.id);
   const standardsIds = listStandardsProfiles().map((p) => p.id);
+  const cache = new LruCache(opts.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES, opts.cache?.maxBytes ?? DEFAULT_CACHE_BYTES);
 
+  // derived from the region, built on first use, dropped by invalidate()
   const contexts = new Map<string, RoutingContext>();
+  let countsByFormat: Map<string, number> | null = null;
+  let basemapPayload: BasemapPayload | null = null;
+  let searchIndex: SearchIndex | null = null;
+  const formatCounts = (): Map<string, number> => {
+    if (countsByFormat) return countsByFormat;
+    const counts = new Map<string, number>(taxonomy.formats.map((f) => [f.id, 0]));
+    for (const f of region.facilities) for (const fmt of f.formats) counts.set(fmt, (counts.get(fmt) ?? 0) + 1);
+    return (countsByFormat = counts);
+  };
+  const basemap = (): BasemapPayload => (basemapPayload ??= new BasemapPayload(region));
+  const search = (): SearchIndex => (searchIndex ??= buildSearchIndex(region, basemap().source === 'osm' ? basemap().streets() : []));
+  /** A cached JSON answer, or make, cache and send it. */
+  const sendCached = (reply: FastifyReply, key: string, make: () => unknown): FastifyReply => {
+    const fullKey = `${version}|${key}`;
+    let body = cache.get(fullKey);
+    reply.header('x-cache', body === undefined ? 'MISS' : 'HIT');
+    if (body === undefined) {
+      body = JSON.stringify(make());
+      cache.set(fullKey, body);
+    }
+    return reply.type('application/json; charset=utf-8').send(body);
+  };
   const contextFor = (profile: string): RoutingContext => {
     if (!walkingIds.includes(profile)) throw badRequest('profile', `unknown walking profile "${profile}" (known: ${walkingIds.join(', ')})`);
     let ctx = contexts.get(profile);
@@ -79,12 +213,17 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     }
     return p;
   };
-  const [w, s, e, n] = region.meta.bbox;
-  const extent = `lon ${w.toFixed(4)}…${e.toFixed(4)}, lat ${s.toFixed(4)}…${n.toFixed(4)}`;
+  const extent = (): string => {
+    const [w, s, e, n] = region.meta.bbox;
+    return `lon ${w.toFixed(4)}…${e.toFixed(4)}, lat ${s.toFixed(4)}…${n.toFixed(4)}`;
+  };
 
-  /** A parsed and checked point: 400 if malformed or swapped, 404 if outside the region or off the network. */
+  /**
+   * A parsed and checked point: 400 if malformed or swapped, 404 if outside the region or off the
+   * network. Rounded to 1e-7° (1 cm, OSM's own precision) so equal points share cache entries.
+   */
   const pointIn = (ctx: RoutingContext, field: string, raw: string): { lon: number; lat: number; snap: Snap } => {
-    const [lon, lat] = raw.split(',').map((x) => Number(x.trim()));
+    const [lon, lat] = raw.split(',').map((x) => round7(Number(x.trim())));
     if (!Number.isFinite(lon) || !Number.isFinite(lat)) throw badRequest(field, `querystring/${field} must be "lon,lat"`);
     if (Math.abs(lon) > 180 || Math.abs(lat) > 90) {
       if (Math.abs(lat) > 90 && Math.abs(lon) <= 90) throw badRequest(field, `querystring/${field}: latitude ${lat} is out of range; did you swap them? Write lon,lat (${lat},${lon})`);
@@ -92,7 +231,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     }
     if (!insideRegion(region, lon, lat)) {
       if (insideRegion(region, lat, lon)) throw badRequest(field, `querystring/${field} ${lon},${lat} looks swapped: write lon,lat (${lat},${lon})`);
-      throw notFound(field, `${field} ${lon},${lat} is outside the data of region ${JSON.stringify(region.meta.name)} (${extent})`);
+      throw notFound(field, `${field} ${lon},${lat} is outside the data of region ${JSON.stringify(region.meta.name)} (${extent()})`);
     }
     const limit = region.meta.snapLimitMetres;
     const snap = snapPreferMain(ctx.index, lon, lat, limit);
@@ -104,15 +243,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       throw badRequest('format', `unknown format "${format}"; see /api/formats (e.g. ${taxonomy.formats.slice(0, 4).map((f) => f.id).join(', ')})`);
     }
   };
-  const countsByFormat = new Map<string, number>(taxonomy.formats.map((f) => [f.id, 0]));
-  for (const f of region.facilities) for (const fmt of f.formats) countsByFormat.set(fmt, (countsByFormat.get(fmt) ?? 0) + 1);
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT });
+  // first: hooks apply to the routes registered after them
+  installSecurityHeaders(app);
   installErrorHandlers(app);
+  await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Quarter API', description: '一刻钟便民生活圈: walking times, facilities and assessments for one region', version: '0.1.0' },
+      tags: [
+        { name: 'region', description: 'the loaded region' },
+        { name: 'facilities', description: 'facility taxonomy and facilities' },
+        { name: 'access', description: 'walking times, catchments and routes' },
+        { name: 'map', description: 'the basemap and place search for the web app' },
+        { name: 'assess', description: 'assessment against standards' },
+      ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -142,24 +289,28 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     };
   });
 
-  app.get('/api/formats', { schema: { summary: 'the facility taxonomy with counts in the region', tags: ['facilities'] } }, async () => ({
-    formats: taxonomy.formats.map((f) => ({
-      id: f.id,
-      name: f.name,
-      class: f.class,
-      level: f.level,
-      mofcomMinutes: f.mofcomMinutes,
-      ...(f.gbt37915 ? { gbt37915: f.gbt37915 } : {}),
-      count: countsByFormat.get(f.id) ?? 0,
-    })),
-    attribution: region.meta.attribution,
-  }));
+  app.get('/api/formats', { schema: { summary: 'the facility taxonomy with counts in the region (ETag)', tags: ['facilities'] } }, async (req, reply) => {
+    const counts = formatCounts();
+    const body = {
+      formats: taxonomy.formats.map((f) => ({
+        id: f.id,
+        name: f.name,
+        class: f.class,
+        level: f.level,
+        mofcomMinutes: f.mofcomMinutes,
+        ...(f.gbt37915 ? { gbt37915: f.gbt37915 } : {}),
+        count: counts.get(f.id) ?? 0,
+      })),
+      attribution: region.meta.attribution,
+    };
+    return sendTagged(req, reply, JSON.stringify(body));
+  });
 
   app.get<{ Querystring: { format?: string; bbox?: string; limit: number } }>(
     '/api/facilities',
     {
       schema: {
-        summary: 'facilities, optionally of one format and inside a bbox (capped)',
+        summary: 'facilities, optionally of one format and inside a bbox (capped; ETag)',
         tags: ['facilities'],
         querystring: {
           type: 'object',
@@ -168,7 +319,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         response: errors,
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { format, bbox, limit } = req.query;
       if (format !== undefined) checkFormat(format);
       let box: number[] | null = null;
@@ -182,13 +333,14 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         (f) => (format === undefined || f.formats.includes(format)) && (!box || (f.lon >= box[0] && f.lon <= box[2] && f.lat >= box[1] && f.lat <= box[3])),
       );
       const list = matched.slice(0, limit);
-      return {
+      const body = {
         total: matched.length,
         returned: list.length,
         truncated: matched.length > list.length,
         facilities: list.map((f) => ({ id: f.id, name: f.name, formats: f.formats, lon: f.lon, lat: f.lat, source: f.source, sourceId: f.sourceId })),
         attribution: region.meta.attribution,
       };
+      return sendTagged(req, reply, JSON.stringify(body));
     },
   );
 
@@ -196,7 +348,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     '/api/nearest',
     {
       schema: {
-        summary: 'minutes to the nearest facility of every format from a point',
+        summary: 'minutes to the nearest facility of every format from a point (cached)',
         tags: ['access'],
         querystring: {
           type: 'object',
@@ -206,20 +358,22 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         response: errors,
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { at, profile, maxMinutes } = req.query;
       const ctx = contextFor(profile);
       const { lon, lat } = pointIn(ctx, 'at', at);
-      const res = nearestFromPoint(ctx, lon, lat, { maxMinutes, formats: taxonomy.formats.map((f) => f.id) });
-      if (!res) throw notFound('at', `at ${lon},${lat}: no walkable way nearby`);
-      return {
-        at: [lon, lat],
-        profile: ctx.profile.id,
-        accessMetres: res.origin.distance,
-        maxMinutes,
-        formats: res.formats.map((f) => ({ ...f, name: taxonomy.byId.get(f.format)?.name })),
-        attribution: region.meta.attribution,
-      };
+      return sendCached(reply, `nearest|${ctx.profile.id}|${maxMinutes}|${lon},${lat}`, () => {
+        const res = nearestFromPoint(ctx, lon, lat, { maxMinutes, formats: taxonomy.formats.map((f) => f.id) });
+        if (!res) throw notFound('at', `at ${lon},${lat}: no walkable way nearby`);
+        return {
+          at: [lon, lat],
+          profile: ctx.profile.id,
+          accessMetres: res.origin.distance,
+          maxMinutes,
+          formats: res.formats.map((f) => ({ ...f, name: taxonomy.byId.get(f.format)?.name })),
+          attribution: region.meta.attribution,
+        };
+      });
     },
   );
 
@@ -227,7 +381,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     '/api/isochrone',
     {
       schema: {
-        summary: 'walking-time polygons (GeoJSON FeatureCollection) from a point',
+        summary: 'walking-time polygons (GeoJSON FeatureCollection) from a point (cached)',
         tags: ['access'],
         querystring: {
           type: 'object',
@@ -237,17 +391,19 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         response: errors,
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const { at, profile, cell } = req.query;
       const minutes = [...new Set(req.query.minutes.split(',').map(Number))].sort((a, b) => a - b);
       if (minutes.some((m) => !(m >= 0.5 && m <= 120))) throw badRequest('minutes', 'querystring/minutes: every threshold must be in [0.5, 120] minutes');
       const ctx = contextFor(profile);
       const { lon, lat, snap } = pointIn(ctx, 'at', at);
-      const g = region.graph;
-      const seeds = snapsToSources([snap], ctx.edgeSec, g, ctx.profile.speedMps);
-      runDijkstra(g, ctx.arcSec, ctx.ws, seeds.nodes, seeds.seconds, Math.max(...minutes) * 60);
-      const fc = isochrone(g, ctx.edgeSec, ctx.ws, minutes, { speedMps: ctx.profile.speedMps, cellMetres: cell, origins: [snap], originPoints: [lon, lat] });
-      return { ...fc, properties: { at: [lon, lat], profile: ctx.profile.id, minutes, attribution: region.meta.attribution } };
+      return sendCached(reply, `isochrone|${ctx.profile.id}|${minutes.join(',')}|${cell}|${lon},${lat}`, () => {
+        const g = region.graph;
+        const seeds = snapsToSources([snap], ctx.edgeSec, g, ctx.profile.speedMps);
+        runDijkstra(g, ctx.arcSec, ctx.ws, seeds.nodes, seeds.seconds, Math.max(...minutes) * 60);
+        const fc = isochrone(g, ctx.edgeSec, ctx.ws, minutes, { speedMps: ctx.profile.speedMps, cellMetres: cell, origins: [snap], originPoints: [lon, lat] });
+        return { ...fc, properties: { at: [lon, lat], profile: ctx.profile.id, minutes, attribution: region.meta.attribution } };
+      });
     },
   );
 
@@ -291,6 +447,142 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return summariseAssessment(result, taxonomy);
     },
   );
+
+  app.get(
+    '/api/basemap',
+    {
+      schema: {
+        summary: 'the basemap: roads, railways, buildings, water and green space as GeoJSON (ETag; gzip/br)',
+        description:
+          'A GeoJSON FeatureCollection; every feature has properties {layer: road|rail|building|water|waterway|green, class?, name?}. ' +
+          'Header x-quarter-basemap (and the collection member "source") says "osm" (drawn from the OSM extract at import) or ' +
+          '"walk-graph" (a region imported without a basemap: its walking network drawn as roads).',
+        tags: ['map'],
+        response: {
+          200: {
+            description: 'GeoJSON FeatureCollection',
+            type: 'object',
+            properties: { type: { type: 'string' }, source: { type: 'string', enum: ['osm', 'walk-graph'] }, attribution: { type: 'string' }, features: { type: 'array' } },
+          },
+          304: { description: 'not modified (If-None-Match matched the ETag)', type: 'null' },
+        },
+      },
+    },
+    async (req, reply) => {
+      const bm = basemap();
+      reply.header('etag', bm.etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding').header('x-quarter-basemap', bm.source);
+      if (etagMatches(req.headers['if-none-match'], bm.etag)) return reply.code(304).send();
+      const { encoding, bytes } = bm.body(acceptedEncodings(req.headers['accept-encoding']));
+      if (encoding !== 'identity') reply.header('content-encoding', encoding);
+      return reply.type('application/geo+json; charset=utf-8').send(bytes);
+    },
+  );
+
+  app.get<{ Querystring: { from: string; to?: string; facility?: number; profile: string } }>(
+    '/api/route',
+    {
+      schema: {
+        summary: 'the fastest walk from a point to a point or to a facility, with its geometry',
+        description: 'Give `to` or `facility`, not both. 404 when a point is off the data or the network does not connect the two ends.',
+        tags: ['access'],
+        querystring: {
+          type: 'object',
+          required: ['from'],
+          properties: {
+            from: LONLAT,
+            to: LONLAT,
+            facility: { type: 'integer', minimum: 0, maximum: 2147483647, description: 'facility id (see /api/facilities, /api/search)' },
+            profile: { ...PROFILE_ID, default: 'default' },
+          },
+        },
+        response: { 200: ROUTE_RESPONSE, ...errors },
+      },
+    },
+    async (req) => {
+      const { from, to, facility, profile } = req.query;
+      if (to === undefined && facility === undefined) throw badRequest('to', 'querystring/to is required (or give facility=<id>)');
+      if (to !== undefined && facility !== undefined) throw badRequest('to', 'querystring: give to or facility, not both');
+      const ctx = contextFor(profile);
+      const a: RouteEnd = pointIn(ctx, 'from', from);
+      let b: RouteEnd;
+      let target: { id: number; name: string; formats: string[] } | null = null;
+      if (to !== undefined) b = pointIn(ctx, 'to', to);
+      else {
+        const f = region.facilities[facility!];
+        if (!f) throw notFound('facility', `no facility with id ${facility} (ids run 0–${region.facilities.length - 1})`);
+        const snap = ctx.facilitySnaps[f.id];
+        if (!snap) throw notFound('facility', `facility ${f.id} is more than ${region.meta.snapLimitMetres} m from any walkable way: no route to it`);
+        b = { lon: f.lon, lat: f.lat, snap };
+        target = { id: f.id, name: f.name, formats: f.formats };
+      }
+      const r = walkRoute(ctx, a, b);
+      const field = to !== undefined ? 'to' : 'facility';
+      if (!r) throw notFound(field, `no walking route from ${a.lon},${a.lat} to ${b.lon},${b.lat}: the walking network does not connect them`);
+      return {
+        seconds: r.seconds,
+        minutes: r.seconds / 60,
+        metres: r.metres,
+        profile: ctx.profile.id,
+        from: { point: [a.lon, a.lat], snapped: r.fromSnapped, accessMetres: a.snap.distance },
+        to: { point: [b.lon, b.lat], snapped: r.toSnapped, accessMetres: b.snap.distance },
+        facility: target,
+        geometry: { type: 'LineString', coordinates: r.coordinates },
+        attribution: region.meta.attribution,
+      };
+    },
+  );
+
+  app.get<{ Querystring: { q: string; limit: number } }>(
+    '/api/search',
+    {
+      schema: {
+        summary: 'places by name: 小区 (compounds), streets and facilities; case-insensitive substring match',
+        tags: ['map'],
+        querystring: {
+          type: 'object',
+          required: ['q'],
+          properties: {
+            q: { type: 'string', minLength: 1, maxLength: SEARCH_MAX_CHARS, description: 'part of a name (Chinese or Latin; no pinyin)' },
+            limit: { type: 'integer', minimum: 1, maximum: SEARCH_CAP, default: 10 },
+          },
+        },
+        response: { 200: SEARCH_RESPONSE, ...errors },
+      },
+    },
+    async (req) => {
+      const { q, limit } = req.query;
+      if (normaliseForSearch(q) === '') throw badRequest('q', 'querystring/q must contain a letter, digit or character, not only spaces');
+      return search().search(q, limit);
+    },
+  );
+
+  const webApp = await registerWebApp(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
+
+  const state: QuarterServerState = {
+    get region() {
+      return region;
+    },
+    get version() {
+      return version;
+    },
+    webApp,
+    invalidate(next?: Region) {
+      if (next) region = next;
+      version++;
+      cache.clear();
+      contexts.clear();
+      countsByFormat = null;
+      basemapPayload = null;
+      searchIndex = null;
+    },
+    cacheStats: () => cache.stats(),
+    warm: async () => {
+      await basemap().prepare();
+    },
+  };
+  app.decorate('quarter', state);
+  // start the brotli basemap in the background: the first browser load then gets it
+  void basemap().prepare();
 
   await app.ready();
   return app;

@@ -37,12 +37,14 @@ const statusWord = (code: number): string => STATUS_WORDS[code] ?? (code >= 500 
 /** What a field must look like, said plainly (used instead of the schema's pattern text). */
 const FIELD_HINTS: Record<string, string> = {
   at: 'must be "lon,lat" (e.g. 15.6,48.41)',
+  from: 'must be "lon,lat" (e.g. 15.6,48.41)',
+  to: 'must be "lon,lat" (e.g. 15.6,48.41)',
+  facility: 'must be a facility id (an integer ≥ 0, see /api/facilities)',
   minutes: 'must be a comma-separated list of 1–10 numbers of minutes (e.g. 5,10,15)',
   profile: 'must be a profile id (letters, digits, - and _)',
   format: 'must be a format id (lower-case letters, digits and _)',
   bbox: 'must be "west,south,east,north" in degrees',
   maxMinutes: 'must be a number of minutes in [1, 240]',
-  limit: 'must be an integer in [1, 5000]',
   population: 'must be a number in [0, 2000000000]',
   cell: 'must be a number of metres in [5, 200]',
 };
@@ -52,6 +54,24 @@ interface ValidationItem {
   keyword?: string;
   message?: string;
   params?: Record<string, unknown>;
+}
+
+/** The bound a number or string broke, said plainly (fields whose limits differ between routes). */
+function boundHint(v: ValidationItem): string | null {
+  const limit = v.params?.limit;
+  if (typeof limit !== 'number') return v.keyword === 'type' && typeof v.params?.type === 'string' ? `must be of type ${v.params.type}` : null;
+  switch (v.keyword) {
+    case 'maximum':
+      return `must be at most ${limit}`;
+    case 'minimum':
+      return `must be at least ${limit}`;
+    case 'maxLength':
+      return `must be at most ${limit} characters`;
+    case 'minLength':
+      return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters`;
+    default:
+      return null;
+  }
 }
 
 /** "querystring/at must be "lon,lat"" from an Ajv error of Fastify's validation. */
@@ -70,7 +90,7 @@ export function validationError(context: string | undefined, items: readonly Val
   if (!field) {
     return { error: 'bad request', message: `${ctx} ${v.message ?? 'is invalid'}`, field: ctx };
   }
-  const hint = FIELD_HINTS[field] ?? v.message ?? 'is invalid';
+  const hint = FIELD_HINTS[field] ?? boundHint(v) ?? v.message ?? 'is invalid';
   return { error: 'bad request', message: `${ctx}/${field} ${hint}`, field };
 }
 
