@@ -1,0 +1,239 @@
+/**
+ * Resident page on a phone-sized screen, in a real browser against the real server on the Krems
+ * region. References: street names and geometry read from the OSM extract by the test itself,
+ * API answers fetched by the test at the point the page asked about, and the route's length
+ * summed here from its geometry.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { openOsmSource } from '../../src/ingest/osm-source.js';
+import { apiJson, openPage, ROOT, screenshot, startE2e, waitForMapIdle, type E2eEnv, type TrackedPage } from './helpers.js';
+
+const taxonomy = (JSON.parse(readFileSync(join(ROOT, 'data', 'taxonomy', 'formats.json'), 'utf8')) as { formats: Array<{ id: string; name: { 'zh-CN': string } }> }).formats;
+const zhName = (id: string): string => taxonomy.find((f) => f.id === id)!.name['zh-CN'];
+
+interface NearestBody {
+  formats: Array<{ format: string; nearest: { id: number; name: string; lon: number; lat: number; minutes: number } | null }>;
+}
+interface RouteBody {
+  seconds: number;
+  metres: number;
+  geometry: { type: 'LineString'; coordinates: Array<[number, number]> };
+}
+
+const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 1 };
+const num = (text: string | null | undefined): number => Number((text ?? '').replace(/[^0-9.\-]/g, ''));
+
+/** Metres between two lon,lat points (haversine, R = 6371008.8 m). */
+function metres(a: readonly number[], b: readonly number[]): number {
+  const rad = Math.PI / 180;
+  const dLat = (b[1] - a[1]) * rad;
+  const dLon = (b[0] - a[0]) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * rad) * Math.cos(b[1] * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
+}
+
+/** Metres from p to segment ab, on a local flat projection (fine over a few hundred metres). */
+function toSegment(p: readonly number[], a: readonly number[], b: readonly number[]): number {
+  const k = Math.cos((p[1] * Math.PI) / 180) * 111_320;
+  const [ax, ay, bx, by, px, py] = [a[0] * k, a[1] * 111_320, b[0] * k, b[1] * 111_320, p[0] * k, p[1] * 111_320];
+  const dx = bx - ax;
+  const dy = by - ay;
+  const t = dx === 0 && dy === 0 ? 0 : Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)));
+  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+interface Street {
+  name: string;
+  lines: number[][][];
+}
+
+/** Named highways straight from the extract: the name with the most ways inside the region, with all its lines. */
+async function referenceStreet(bbox: [number, number, number, number]): Promise<Street> {
+  const src = await openOsmSource(join(ROOT, 'data', 'krems', 'krems.osm.pbf'));
+  const ways: Array<{ name: string; refs: number[] }> = [];
+  await src.scan({
+    way(_id, refs, n, tags) {
+      if (tags.highway && tags.name) ways.push({ name: tags.name, refs: Array.from(refs.subarray(0, n)) });
+    },
+  });
+  const needed = new Set(ways.flatMap((w) => w.refs));
+  const coords = new Map<number, [number, number]>();
+  await src.scan({
+    node(id, lon, lat) {
+      if (needed.has(id)) coords.set(id, [lon, lat]);
+    },
+  });
+  const [w, s, e, n] = bbox;
+  const byName = new Map<string, number[][][]>();
+  for (const way of ways) {
+    const line = way.refs.map((r) => coords.get(r)).filter((c): c is [number, number] => c !== undefined);
+    if (!line.some(([x, y]) => x >= w && x <= e && y >= s && y <= n)) continue;
+    byName.set(way.name, [...(byName.get(way.name) ?? []), line]);
+  }
+  const [name, lines] = [...byName.entries()].sort((a, b) => b[1].length - a[1].length || a[0].localeCompare(b[0]))[0];
+  return { name, lines };
+}
+
+let env: E2eEnv;
+let street: Street;
+beforeAll(async () => {
+  env = await startE2e();
+  street = await referenceStreet(env.region.meta.bbox);
+}, 300_000);
+afterAll(async () => {
+  await env?.close();
+});
+
+const realErrors = (t: TrackedPage): string[] => t.errors.filter((e) => !/status of 404/.test(e));
+
+/** The `at` the page sent to /api/nearest (the reference is asked at exactly this point). */
+async function nearestAt(page: Page, act: () => Promise<unknown>): Promise<[number, number]> {
+  const [req] = await Promise.all([page.waitForRequest((r) => r.url().includes('/api/nearest?')), act()]);
+  const at = new URL(req.url()).searchParams.get('at')!.split(',').map(Number);
+  return [at[0], at[1]];
+}
+
+/** The services list against the API: formats per band (≤ 5, 5–10, 10–15 minutes) with their minutes, and the missing ones. */
+async function expectServicesMatch(page: Page, at: [number, number]): Promise<NearestBody> {
+  await page.waitForSelector('.services .band');
+  const ref = await apiJson<NearestBody>(env, `/api/nearest?at=${at[0]},${at[1]}&maxMinutes=30`);
+  const bounds: Array<[number, number]> = [
+    [-Infinity, 5],
+    [5, 10],
+    [10, 15],
+  ];
+  for (const [lo, hi] of bounds) {
+    const expected = ref.formats.filter((f) => f.nearest && f.nearest.minutes > lo && f.nearest.minutes <= hi);
+    const rows = await page.$$eval(`.band[data-band="${hi}"] .service-list > li`, (lis) =>
+      lis.map((li) => ({
+        format: li.getAttribute('data-format'),
+        name: li.querySelector('.format-name')?.textContent,
+        minutes: li.querySelector('.minutes')?.textContent,
+        facility: li.querySelector('.facility-name')?.textContent,
+      })),
+    );
+    expect(rows.map((r) => r.format).sort()).toEqual(expected.map((f) => f.format).sort());
+    for (const r of rows) {
+      const f = expected.find((x) => x.format === r.format)!;
+      expect(r.name).toBe(zhName(f.format));
+      expect(Math.abs(num(r.minutes) - f.nearest!.minutes)).toBeLessThanOrEqual(0.05 + 1e-9);
+      if (f.nearest!.name) expect(r.facility).toBe(f.nearest!.name);
+    }
+  }
+  const missing = await page.$$eval('.band-missing [data-format]', (s) => s.map((x) => x.getAttribute('data-format')));
+  expect(missing.sort()).toEqual(ref.formats.filter((f) => !f.nearest || f.nearest.minutes > 15).map((f) => f.format).sort());
+  return ref;
+}
+
+describe('resident page', () => {
+  test('search a Krems street name: results from the extract, picking one lists services by 5/10/15 minutes as the API does', async () => {
+    const t = await openPage(env, '/resident', PHONE);
+    const { page } = t;
+    await waitForMapIdle(page);
+    const idleMs = await page.evaluate(() => performance.getEntriesByName('quarter:map-idle')[0]?.startTime ?? NaN);
+    console.log(`resident first load (navigation start → map idle): ${Math.round(idleMs)} ms`);
+    await expect(page.getByText('© OpenStreetMap contributors').isVisible()).resolves.toBe(true);
+    await expect(page.locator('h1').textContent()).resolves.toBe('我的一刻钟生活圈');
+
+    const [searchRes] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/search?')), page.getByLabel('搜索小区或街道').fill(street.name)]);
+    const apiResults = (await searchRes.json()) as Array<{ name: string; kind: string; lon: number; lat: number }>;
+    await page.waitForSelector('.search-results button');
+    const shown = await page.$$eval('.search-results button', (bs) => bs.map((b) => ({ name: b.querySelector('.result-name')?.textContent, kind: b.getAttribute('data-kind') })));
+    expect(shown).toEqual(apiResults.map((r) => ({ name: r.name, kind: r.kind })));
+    const hit = apiResults.findIndex((r) => r.kind === 'street' && r.name === street.name);
+    expect(hit, `street "${street.name}" among the results`).toBeGreaterThanOrEqual(0);
+    // the hit lies on that street as mapped in the extract
+    const p = [apiResults[hit].lon, apiResults[hit].lat];
+    const gap = Math.min(...street.lines.flatMap((line) => line.slice(1).map((b, i) => toSegment(p, line[i], b))));
+    expect(gap).toBeLessThan(5);
+    await screenshot(page, 'resident-search');
+
+    const at = await nearestAt(page, () => page.locator('.search-results button').nth(hit).click());
+    expect(Math.abs(at[0] - p[0])).toBeLessThan(1e-6);
+    expect(Math.abs(at[1] - p[1])).toBeLessThan(1e-6);
+    await expect(page.locator('.home-label').textContent()).resolves.toContain(street.name);
+    const ref = await expectServicesMatch(page, at);
+    expect(ref.formats.filter((f) => f.nearest && f.nearest.minutes <= 15).length).toBeGreaterThan(0);
+    await waitForMapIdle(page);
+    await screenshot(page, 'resident-services');
+    expect(realErrors(t)).toEqual([]);
+    await page.context().close();
+  });
+
+  test('the walking route to a chosen service is drawn and its time and length are those of GET /api/route', async () => {
+    const t = await openPage(env, '/resident', PHONE);
+    const { page } = t;
+    await waitForMapIdle(page);
+    await page.getByLabel('搜索小区或街道').fill(street.name);
+    await page.waitForSelector('.search-results button[data-kind="street"]');
+    const at = await nearestAt(page, () => page.locator('.search-results button[data-kind="street"]').first().click());
+    const ref = await expectServicesMatch(page, at);
+
+    const item = page.locator('.service-list > li').first();
+    const format = (await item.getAttribute('data-format'))!;
+    const target = ref.formats.find((f) => f.format === format)!.nearest!;
+    await item.locator('.route-button').click();
+    await page.waitForSelector('.route-info:not(:empty)');
+    await page.waitForFunction(() => /步行/.test(document.querySelector('.route-info')?.textContent ?? ''));
+    const route = await apiJson<RouteBody>(env, `/api/route?from=${at[0]},${at[1]}&facility=${target.id}`);
+
+    const info = (await page.locator('.route-info').textContent())!;
+    const minutes = Number(/步行\s*([\d.]+)\s*分钟/.exec(info)![1]);
+    expect(Math.abs(minutes - route.seconds / 60)).toBeLessThanOrEqual(0.05 + 1e-9);
+    const dist = /全程\s*([\d.,]+)\s*(米|公里)/.exec(info)!;
+    const shownMetres = num(dist[1]) * (dist[2] === '公里' ? 1000 : 1);
+    expect(Math.abs(shownMetres - route.metres)).toBeLessThanOrEqual(dist[2] === '公里' ? 5 : 0.5);
+
+    // geometry: the API's line, drawn; its length summed here is the stated length; no shorter than the crow flies
+    const onMap = await page.evaluate(async () => {
+      const map = window.__quarter!.map;
+      const src = map.getSource('route') as unknown as { getData(): Promise<{ features: Array<{ geometry: unknown }> }> };
+      return { features: (await src.getData()).features.map((f) => f.geometry), rendered: map.queryRenderedFeatures({ layers: ['route'] }).length };
+    });
+    expect(onMap.features).toEqual([route.geometry]);
+    await waitForMapIdle(page);
+    const rendered = await page.evaluate(() => window.__quarter!.map.queryRenderedFeatures({ layers: ['route'] }).length);
+    expect(rendered).toBeGreaterThan(0);
+    const c = route.geometry.coordinates;
+    const length = c.slice(1).reduce((sum, q, i) => sum + metres(c[i], q), 0);
+    expect(Math.abs(length - route.metres) / route.metres).toBeLessThan(0.01);
+    expect(route.metres).toBeGreaterThanOrEqual(metres(at, [target.lon, target.lat]) - 1);
+    expect(metres(c[0], at)).toBeLessThan(1);
+    expect(metres(c[c.length - 1], [target.lon, target.lat])).toBeLessThan(1);
+    expect(Math.abs(route.seconds / 60 - target.minutes)).toBeLessThan(0.01); // the route's time is the nearest answer's
+
+    await screenshot(page, 'resident-route');
+    expect(realErrors(t)).toEqual([]);
+    await page.context().close();
+  });
+
+  test('tapping the map chooses home there; the survey section is a placeholder without a form', async () => {
+    const t = await openPage(env, '/resident', PHONE);
+    const { page } = t;
+    await waitForMapIdle(page);
+    // tap a point in the town centre (the mean facility position, nudged onto the nearest facility)
+    const fs = env.region.facilities;
+    const cx = fs.reduce((a, f) => a + f.lon, 0) / fs.length;
+    const cy = fs.reduce((a, f) => a + f.lat, 0) / fs.length;
+    const f = [...fs].sort((a, b) => Math.hypot(a.lon - cx, a.lat - cy) - Math.hypot(b.lon - cx, b.lat - cy))[0];
+    await page.evaluate(([x, y]) => window.__quarter!.map.jumpTo({ center: [x, y], zoom: 16 }), [f.lon, f.lat] as const);
+    await waitForMapIdle(page);
+    const box = (await page.locator('.resident-map').boundingBox())!;
+    const tap = { x: box.x + box.width / 2 + 20, y: box.y + box.height / 2 + 10 };
+    const at = await nearestAt(page, () => page.touchscreen.tap(tap.x, tap.y));
+    const expected = await page.evaluate(([x, y]) => window.__quarter!.map.unproject([x, y]).toArray(), [tap.x - box.x, tap.y - box.y] as const);
+    expect(Math.abs(at[0] - expected[0])).toBeLessThan(1e-5);
+    expect(Math.abs(at[1] - expected[1])).toBeLessThan(1e-5);
+    await expectServicesMatch(page, at);
+
+    const survey = page.locator('section.survey');
+    await expect(survey.locator('h2').textContent()).resolves.toBe('满意度调查');
+    await expect(survey.locator('form, input, textarea, select, button').count()).resolves.toBe(0);
+    await screenshot(page, 'resident-tap');
+    expect(realErrors(t)).toEqual([]);
+    await page.context().close();
+  });
+});
