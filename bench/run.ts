@@ -20,7 +20,7 @@
  * Options: --grid-nodes N (default 1,000,000), --quick (fewer repetitions, 100k grid; for
  * trying the suite, not for RESULTS.md: it writes bench/out/RESULTS.quick.md instead),
  * --render-only (rewrite the report from bench/out/results.json without measuring),
- * --only assess (measure section 6 alone and splice it into the last results.json and RESULTS.md;
+ * --only assess|plan (measure section 6 or 7 alone and splice it into the last results.json and RESULTS.md;
  * the other sections keep their numbers, date and load).
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,7 @@ import type { Region } from '../src/region/region.js';
 import { writeGraphExport } from '../src/report/graph-export.js';
 import { loadTaxonomy } from '../src/taxonomy/formats.js';
 import { assessSection, assessTargetRows, renderAssess, type AssessSectionResult } from './assess-bench.js';
+import { planSection, renderPlan, type PlanSectionResult } from './plan-bench.js';
 import { heapComparisons, isochroneBreakdown, type HeapComparison, type IsochroneBreakdown } from './engine-isochrone.js';
 import type { GridPrepResult, GridQueryResult, ImportTaskResult } from './tasks.js';
 import {
@@ -433,6 +434,8 @@ interface Results {
   heaps: HeapComparison[];
   /** section 6; absent in results.json files written before it existed. Carries its own date and load. */
   assess?: AssessSectionResult;
+  /** section 7 (planning); absent in older results.json files. Carries its own date. */
+  plan?: PlanSectionResult;
 }
 
 const f0 = (x: number): string => x.toFixed(0);
@@ -625,6 +628,10 @@ function render(r: Results): string {
   if (r.assess) {
     P(renderAssess(r.assess, '6'));
   }
+  if (r.plan) {
+    P(renderPlan(r.plan, '7'));
+    P();
+  }
 
   // ---- notes
   P('## Notes on the targets');
@@ -697,15 +704,16 @@ async function main(): Promise<void> {
   const oi = process.argv.indexOf('--only');
   if (oi >= 0) {
     const what = process.argv[oi + 1];
-    if (what !== 'assess') throw new Error(`--only: only "assess" can run alone (got ${what})`);
-    // measure section 6 alone; keep every other section's numbers from the last full run
+    if (what !== 'assess' && what !== 'plan') throw new Error(`--only: only "assess" or "plan" can run alone (got ${what})`);
+    // measure one section alone; keep every other section's numbers from the last full run
     const jsonPath = join(BENCH_OUT, QUICK ? 'results.quick.json' : 'results.json');
     const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as Results;
-    results.assess = await assessSection({ gridNodes: gi >= 0 ? GRID_NODES : undefined, quick: QUICK });
+    if (what === 'plan') results.plan = await planSection({ quick: QUICK });
+    else results.assess = await assessSection({ gridNodes: gi >= 0 ? GRID_NODES : undefined, quick: QUICK });
     writeFileSync(jsonPath, JSON.stringify(results, null, 1));
     const mdPath = QUICK ? join(BENCH_OUT, 'RESULTS.quick.md') : join(ROOT, 'bench', 'RESULTS.md');
     writeFileSync(mdPath, render(results) + '\n');
-    say(`measured section 6 (assessment) alone and spliced it into ${rel(mdPath)} and ${rel(jsonPath)}`);
+    say(`measured section ${what === 'plan' ? '7 (planning)' : '6 (assessment)'} alone and spliced it into ${rel(mdPath)} and ${rel(jsonPath)}`);
     return;
   }
   const t0 = performance.now();
@@ -746,6 +754,8 @@ async function main(): Promise<void> {
 
   mark('6. assess');
   const assess = await assessSection({ gridNodes: GRID_NODES, quick: QUICK, machine });
+  mark('7. plan');
+  const plan = await planSection({ quick: QUICK, machine });
 
   const results: Results = {
     machine,
@@ -760,6 +770,7 @@ async function main(): Promise<void> {
     grid,
     heaps,
     assess,
+    plan,
   };
   writeFileSync(join(BENCH_OUT, QUICK ? 'results.quick.json' : 'results.json'), JSON.stringify(results, null, 1));
   const md = render(results);
