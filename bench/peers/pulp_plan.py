@@ -113,7 +113,8 @@ def main():
 
     build_s = time.perf_counter() - t0
     t1 = time.perf_counter()
-    solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=a.time_limit, threads=1)
+    # Debian ships CBC as /usr/bin/cbc (coinor-cbc), not the binary bundled with PyPI PuLP
+    solver = pulp.COIN_CMD(path="/usr/bin/cbc", msg=False, timeLimit=a.time_limit, threads=1)
     prob.solve(solver)
     solve_s = time.perf_counter() - t1
     status = pulp.LpStatus[prob.status]
