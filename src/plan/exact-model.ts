@@ -341,32 +341,35 @@ function lazyGreedy(
   return picked.subarray(0, taken);
 }
 
-/** For each column, the groups whose lists contain it (and the word position in that list). */
+/**
+ * For each column, the groups whose lists contain it: group[k] and at[k], the index of the column's
+ * word in items.words (lists hold a column every `stride` words from `offset`).
+ */
 function columnsToGroups(
   columns: number,
-  groupCount: number,
-  listOf: (g: number) => Int32Array,
+  items: ItemLists,
+  first: Int32Array,
   stride: number,
   offset: number,
-): { start: Int32Array; group: Int32Array; pos: Int32Array } {
+): { start: Int32Array; group: Int32Array; at: Int32Array } {
+  const s = items.start.a;
+  const w = items.words.a;
   const start = new Int32Array(columns + 1);
-  for (let g = 0; g < groupCount; g++) {
-    const l = listOf(g);
-    for (let k = offset; k < l.length; k += stride) start[l[k] + 1]++;
+  for (let g = 0; g < first.length; g++) {
+    for (let k = s[first[g]] + offset; k < s[first[g] + 1]; k += stride) start[w[k] + 1]++;
   }
   for (let c = 0; c < columns; c++) start[c + 1] += start[c];
   const fill = start.slice(0, columns);
   const group = new Int32Array(start[columns]);
-  const pos = new Int32Array(start[columns]);
-  for (let g = 0; g < groupCount; g++) {
-    const l = listOf(g);
-    for (let k = offset; k < l.length; k += stride) {
-      const at = fill[l[k]]++;
-      group[at] = g;
-      pos[at] = k;
+  const at = new Int32Array(start[columns]);
+  for (let g = 0; g < first.length; g++) {
+    for (let k = s[first[g]] + offset; k < s[first[g] + 1]; k += stride) {
+      const x = fill[w[k]]++;
+      group[x] = g;
+      at[x] = k;
     }
   }
-  return { start, group, pos };
+  return { start, group, at };
 }
 
 /** Model-specific checks after validateInstance; throws PlanInputError naming the field. */
@@ -504,7 +507,7 @@ function buildCovering(inst: PlanInstance, p: number, dm: DemandMajor): MipModel
 
   // Start: greedy coverage. Bound: coverage is submodular, so no p-set covers more than the p
   // largest single-site coverages together.
-  const byCol = columnsToGroups(free.length, groupCount, (g) => items.list(first[g]), 1, 0);
+  const byCol = columnsToGroups(free.length, items, first, 1, 0);
   const covered = new Uint8Array(groupCount);
   const pick = lazyGreedy(
     score,
@@ -591,7 +594,7 @@ function buildSetCover(inst: PlanInstance, coverShare: number, dm: DemandMajor):
   const start = new Float64Array(free.length + (coverShare < 1 ? groupCount : 0));
   // Start: greedy, the candidate adding most uncovered weight until the target is met (the caller
   // checked that all candidates together meet it).
-  const byCol = columnsToGroups(free.length, groupCount, (g) => items.list(first[g]), 1, 0);
+  const byCol = columnsToGroups(free.length, items, first, 1, 0);
   const covered = new Uint8Array(groupCount);
   const score = new Float64Array(free.length);
   for (let c = 0; c < free.length; c++) for (let k = byCol.start[c]; k < byCol.start[c + 1]; k++) score[c] += groupWeight[byCol.group[k]];
@@ -721,9 +724,10 @@ function buildMedian(inst: PlanInstance, p: number, unreachedSeconds: number, dm
       score[words[k]] += groupWeight[g] * (current[g] - f32[0]);
     }
   }
-  const byCol = columnsToGroups(free.length, groupCount, (g) => items.list(first[g]), 2, 2);
-  const secondsAt = (g: number, pos: number): number => {
-    f32Word[0] = items.list(first[g])[pos + 1];
+  const byCol = columnsToGroups(free.length, items, first, 2, 2);
+  const allWords = items.words.a;
+  const secondsAt = (at: number): number => {
+    f32Word[0] = allWords[at + 1];
     return f32[0];
   };
   const chosen = new Uint8Array(free.length);
@@ -734,7 +738,7 @@ function buildMedian(inst: PlanInstance, p: number, unreachedSeconds: number, dm
       let gain = 0;
       for (let k = byCol.start[c]; k < byCol.start[c + 1]; k++) {
         const g = byCol.group[k];
-        const s = secondsAt(g, byCol.pos[k]);
+        const s = secondsAt(byCol.at[k]);
         if (s < current[g]) gain += groupWeight[g] * (current[g] - s);
       }
       return gain;
@@ -742,7 +746,7 @@ function buildMedian(inst: PlanInstance, p: number, unreachedSeconds: number, dm
     (c) => {
       for (let k = byCol.start[c]; k < byCol.start[c + 1]; k++) {
         const g = byCol.group[k];
-        current[g] = Math.min(current[g], secondsAt(g, byCol.pos[k]));
+        current[g] = Math.min(current[g], secondsAt(byCol.at[k]));
       }
     },
   );
