@@ -10,6 +10,7 @@ import { basename, extname } from 'node:path';
 import { buildSnapIndex, snapPreferMain, type Snap, type SnapIndex } from '../engine/snap.js';
 import { CRS_IDS, parseCrs, toWgs84, type Crs } from '../ingest/crs.js';
 import { decodeText, parseCsv } from '../ingest/text-table.js';
+import { WALK_CLASSES } from '../ingest/walkability.js';
 import type { Region } from '../region/region.js';
 import { PlanInputError } from './instance.js';
 
@@ -17,7 +18,7 @@ export interface Candidate {
   lon: number;
   lat: number;
   name: string;
-  source: 'file' | 'network' | 'existing';
+  source: 'file' | 'network' | 'homes' | 'existing';
   /** line (file, header = 1) or feature number; graph node; facility id. */
   ref: number;
   /** seats / residents it can serve (from the list's capacity column), if given. */
@@ -227,6 +228,62 @@ export function networkCandidates(region: Region, opts: { spacingMetres?: number
   });
   if (candidates.length === 0) throw new PlanInputError('the region has no main network to place candidates on', 'candidates');
   return { candidates, rejected: [], rowsRead: 0, reachable: candidates.filter((c) => c.snap).length, notes: [`${candidates.length} network positions, one per ${spacing} m cell`] };
+}
+
+/**
+ * Buildings from the region's homes (their centroids; e.g. ground-floor shop units 底商 of
+ * residential blocks), thinned like network positions. Unreachable homes are left out (counted).
+ */
+export function homeCandidates(region: Region, opts: { spacingMetres?: number } = {}): CandidateSet {
+  const spacing = opts.spacingMetres ?? 100;
+  if (!(spacing >= 5 && spacing <= 10_000)) throw new PlanInputError(`candidate spacing ${spacing} m is not in [5, 10000]`, 'spacing');
+  const t = region.residences;
+  const lat0 = (region.meta.bbox[1] + region.meta.bbox[3]) / 2;
+  const ky = 111_195;
+  const kx = ky * Math.cos((lat0 * Math.PI) / 180);
+  const cells = new Map<string, { r: number; d: number }>();
+  for (let r = 0; r < t.count; r++) {
+    const x = t.lon[r] * kx;
+    const y = t.lat[r] * ky;
+    const cx = Math.floor(x / spacing);
+    const cy = Math.floor(y / spacing);
+    const d = Math.hypot(x - (cx + 0.5) * spacing, y - (cy + 0.5) * spacing);
+    const key = `${cx},${cy}`;
+    const cur = cells.get(key);
+    if (!cur || d < cur.d) cells.set(key, { r, d });
+  }
+  const rows = [...cells.values()].map((c) => c.r).sort((a, b) => a - b);
+  const all = snapAll(
+    region,
+    rows.map((r) => ({ lon: t.lon[r], lat: t.lat[r], name: t.names[r] || `住宅 ${r}`, source: 'homes' as const, ref: r })),
+  );
+  const candidates = all.filter((c) => c.snap);
+  if (candidates.length === 0) throw new PlanInputError('no home of the region is on the walking network', 'candidates');
+  const notes = [`${candidates.length} buildings (one per ${spacing} m cell)`];
+  if (all.length > candidates.length) notes.push(`${all.length - candidates.length} buildings off the network left out`);
+  return { candidates, rejected: [], rowsRead: 0, reachable: candidates.length, notes };
+}
+
+/**
+ * Keep the candidates on streets of the given classes (highway values, e.g. residential,
+ * tertiary: a shop on a quiet street rather than on a trunk road). Unknown classes are an error.
+ */
+export function onStreetClasses(region: Region, set: CandidateSet, classes: readonly string[]): CandidateSet {
+  const wanted = new Set<number>();
+  for (const c of classes) {
+    const k = WALK_CLASSES.indexOf(c);
+    if (k < 0) throw new PlanInputError(`street class "${c}" is not one of ${WALK_CLASSES.join(', ')}`, 'streetClass');
+    wanted.add(k);
+  }
+  const g = region.graph;
+  const kept = set.candidates.filter((c) => c.snap && wanted.has(g.edgeClass[c.snap.edge]));
+  if (kept.length === 0) throw new PlanInputError(`no candidate stands on a ${classes.join(' / ')} street`, 'streetClass');
+  return {
+    ...set,
+    candidates: kept,
+    reachable: kept.length,
+    notes: [...set.notes, `${set.candidates.length - kept.length} candidates not on a ${classes.join(' / ')} street left out`],
+  };
 }
 
 /** Existing facilities of any of `formats`, as candidates (to relocate them). */

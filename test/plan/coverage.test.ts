@@ -2,12 +2,14 @@
  * Coverage sets against hand-computed times on a small line, and against the assessment's
  * residence times (a separately tested code path) on the real Krems network.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { getWalkingProfile } from '../../src/engine/profile.js';
 import type { Snap } from '../../src/engine/snap.js';
 import { prepareNetwork, residenceTimes } from '../../src/assess/residence-times.js';
 import { buildCoverage } from '../../src/plan/coverage.js';
-import { networkCandidates } from '../../src/plan/candidates.js';
+import { homeCandidates, networkCandidates, onStreetClasses } from '../../src/plan/candidates.js';
+import { PlanInputError } from '../../src/plan/instance.js';
 import { importRegion } from '../../src/region/import-region.js';
 import { makeRegion } from './fixtures.js';
 
@@ -87,5 +89,19 @@ describe('buildCoverage on Krems agrees with the assessment’s residence times'
       total += within;
     }
     expect(total).toBeGreaterThan(50);
+  });
+  test('OSM-derived candidates: buildings, kept only on streets of the named classes', () => {
+    const homes = homeCandidates(region, { spacingMetres: 50 });
+    expect(homes.candidates.length).toBeGreaterThan(100);
+    const res = onStreetClasses(region, homes, ['residential']);
+    expect(res.candidates.length).toBeGreaterThan(0);
+    expect(res.candidates.length).toBeLessThan(homes.candidates.length);
+    // independent: the class of the edge each kept candidate snapped to, read from the raw graph and the walkability table
+    const residentialIndex = Object.entries(JSON.parse(readFileSync('data/walkability.json', 'utf8')).highway as Record<string, { walk: string }>)
+      .filter(([, e]) => e.walk !== 'no')
+      .map(([k]) => k)
+      .indexOf('residential');
+    for (const c of res.candidates) expect(region.graph.edgeClass[c.snap!.edge]).toBe(residentialIndex);
+    expect(() => onStreetClasses(region, homes, ['runway'])).toThrow(PlanInputError);
   });
 });

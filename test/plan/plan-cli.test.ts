@@ -82,6 +82,14 @@ describe('quarter plan', () => {
     expect(jb.sites[0].name).not.toMatch(/\uFFFD/);
   });
 
+  test('building candidates on residential streets', () => {
+    const r = run(['plan', 'mclp', '--format', 'community_canteen', '--sites', '2', '--candidates', 'homes', '--street-class', 'residential', '--solver', 'heuristic', '--profile', 'mofcom-2021', '--json']);
+    expectOk(r);
+    const j = JSON.parse(r.stdout);
+    expect(j.sites).toHaveLength(2);
+    for (const s of j.sites) expect(s.source).toBe('homes');
+  });
+
   test('network candidates, p-median and lscp run on the demo', () => {
     const p = run(['plan', 'pmedian', '--format', 'pharmacy', '--sites', '2', '--spacing', '200', '--profile', 'mofcom-2021', '--json']);
     expectOk(p);
@@ -116,6 +124,7 @@ describe('quarter plan', () => {
       [['plan', 'mclp', ...fmt, '--sites', '1', '--candidates', 'all-bad.csv'], EXIT.input, /no usable candidate among 2 rows/],
       [['plan', 'mclp', ...fmt, '--sites', '1', '--candidates', 'not.geojson'], EXIT.input, /FeatureCollection/],
       [['plan', 'mclp', '--format', 'linlihui', '--sites', '1', '--relocatable'], EXIT.usage, /--relocatable: .*one format/],
+      [['plan', 'mclp', ...fmt, '--sites', '1', '--street-class', 'runway'], EXIT.usage, /--street-class: street class "runway"/],
     ];
     for (const [args, code, msg] of cases) expectFailure(run(args), code, msg);
   }, 300_000);

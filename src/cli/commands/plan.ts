@@ -7,7 +7,7 @@ import { dirname, extname } from 'node:path';
 import type { Command } from 'commander';
 import { parseCrs } from '../../ingest/crs.js';
 import { writeFileAtomic, ensureOutputDir } from '../../io/atomic-file.js';
-import { networkCandidates, readCandidateFile, type CandidateSet } from '../../plan/candidates.js';
+import { homeCandidates, networkCandidates, onStreetClasses, readCandidateFile, type CandidateSet } from '../../plan/candidates.js';
 import { PlanInputError, type PlanModelKind } from '../../plan/instance.js';
 import { planSitesCsv, planSummaryZh, planToGeoJson, planWorkbook } from '../../plan/plan-export.js';
 import { runPlan, type PlanReport, type SolverChoice } from '../../plan/run-plan.js';
@@ -26,6 +26,7 @@ interface PlanFlags {
   candidates: string;
   candidatesCrs?: string;
   spacing: string;
+  streetClass?: string;
   share?: string;
   capacity?: string;
   existingCapacity?: string;
@@ -56,9 +57,10 @@ export function registerPlan(program: Command): void {
     .option('--format <ids>', 'format id, several separated by commas, or a bundle (linlihui = 邻里汇 four-piece set)')
     .option('--sites <p>', 'number of new sites (mclp, pmedian, capacitated)')
     .option('--minutes <m>', "walking-time threshold for every format (default: the standards profile's, else the format's MOFCOM minutes)")
-    .option('--candidates <file|network>', 'candidate sites: a CSV/GeoJSON list (经度, 纬度, 名称, 容量) or "network" (street junctions)', 'network')
+    .option('--candidates <file|network|homes>', 'candidate sites: a CSV/GeoJSON list (经度, 纬度, 名称, 容量), "network" (street junctions) or "homes" (buildings)', 'network')
     .option('--candidates-crs <wgs84|gcj02|bd09>', "coordinate system of the list's rows (a 坐标系 column overrides it)")
-    .option('--spacing <metres>', 'network candidates: one per grid cell of this size', '100')
+    .option('--spacing <metres>', 'network / homes candidates: one per grid cell of this size', '100')
+    .option('--street-class <classes>', 'keep candidates on streets of these classes (e.g. residential,tertiary,pedestrian)')
     .option('--share <0-1|percent>', 'lscp: share of residents to cover (default: everyone a candidate can reach)')
     .option('--capacity <n>', 'capacitated: residents (weight) one new site can serve, unless the list has a 容量 column')
     .option('--existing-capacity <n>', 'capacitated: what each existing facility serves (default --capacity)')
@@ -113,8 +115,13 @@ export function registerPlan(program: Command): void {
       const progress = makeProgress(!flags.json);
       let report: PlanReport;
       try {
-        const candidates: CandidateSet =
-          flags.candidates === 'network' ? networkCandidates(region, { spacingMetres: spacing }) : readCandidateFile(region, flags.candidates, { crs });
+        let candidates: CandidateSet =
+          flags.candidates === 'network'
+            ? networkCandidates(region, { spacingMetres: spacing })
+            : flags.candidates === 'homes'
+              ? homeCandidates(region, { spacingMetres: spacing })
+              : readCandidateFile(region, flags.candidates, { crs });
+        if (flags.streetClass) candidates = onStreetClasses(region, candidates, flags.streetClass.split(',').map((x) => x.trim()).filter(Boolean));
         report = await runPlan(region, {
           model,
           formats,
@@ -172,6 +179,7 @@ const FIELD_FLAG: Record<string, string> = {
   capacity: '--capacity',
   candidates: '--candidates',
   spacing: '--spacing',
+  streetClass: '--street-class',
   population: '--population',
   elderlyWeight: '--elderly-weight',
   relocatable: '--relocatable',
