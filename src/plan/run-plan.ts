@@ -447,6 +447,10 @@ export async function runPlan(region: Region, req: PlanRequest): Promise<PlanRep
     const exactBetterOrEqual = maximise ? exact.objective >= heuristic.objective - 1e-9 : exact.objective <= heuristic.objective + 1e-9;
     chosen = exact.status === 'optimal' || exactBetterOrEqual ? exact : heuristic;
     other = chosen === exact ? heuristic : exact;
+    // a time-limited exact run that found less than the heuristic still proves a bound on it
+    if (chosen === heuristic && exact.bound !== null) {
+      chosen = { ...heuristic, bound: exact.bound, gap: Math.abs(exact.bound - heuristic.objective) / Math.max(Math.abs(heuristic.objective), 1) };
+    }
   } else chosen = (exact ?? heuristic)!;
 
   // ---- explain
