@@ -19,6 +19,7 @@
  * In the suite: `node --expose-gc dist/bench/run.js --only plan`.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { networkCandidates } from '../src/plan/candidates.js';
@@ -44,6 +45,8 @@ export interface SolverRun {
   /** PuLP: model building in Python, separate from CBC's solve. */
   buildSeconds?: number;
   sites: number;
+  /** exact solvers: best bound proven. */
+  bound?: number | null;
 }
 
 export interface PlanCase {
@@ -68,6 +71,8 @@ export interface ScenarioTiming {
 
 export interface PlanSectionResult {
   machine: Machine;
+  /** 1-minute load average when the section started and ended. */
+  load?: [number, number];
   cases: PlanCase[];
   scenario: ScenarioTiming[] | null;
   scenarioNote: string | null;
@@ -90,7 +95,7 @@ function instanceJson(inst: PlanInstance, model: PlanModel): string {
   });
 }
 
-const runOf = (s: PlanSolution): SolverRun => ({ solver: s.solver, objective: s.objective, status: s.status, gap: s.gap, seconds: s.seconds, sites: s.open.length });
+const runOf = (s: PlanSolution): SolverRun => ({ solver: s.solver, objective: s.objective, status: s.status, gap: s.gap, seconds: s.seconds, sites: s.open.length, bound: s.bound });
 
 async function measureCase(name: string, region: Region, req: Omit<PlanRequest, 'candidates'> & { spacing: number }, opts: { exactLimit: number; peerLimit: number }): Promise<PlanCase> {
   say(`plan bench: ${name}`);
@@ -125,14 +130,18 @@ async function measureCase(name: string, region: Region, req: Omit<PlanRequest, 
       }
     }
   } catch (e) {
-    peer = { solver: 'PuLP/CBC', objective: null, status: `failed: ${(e as Error).message.split('\n')[0]}`, gap: null, seconds: (performance.now() - t) / 1000, sites: 0 };
+    const s = (performance.now() - t) / 1000;
+    const status = r.code === null ? `stopped after ${s.toFixed(0)} s without an answer (PuLP still building the model)` : `failed: ${(e as Error).message.split('\n')[0]}`;
+    peer = { solver: 'PuLP/CBC', objective: null, status, gap: null, seconds: s, sites: 0 };
   }
   runs.push(peer);
   say(`  CBC ${peer.objective} (${peer.status}) solve ${peer.seconds.toFixed(2)} s, build ${peer.buildSeconds?.toFixed(2)} s`);
   const maximise = model.kind === 'mclp' || model.kind === 'capacitated';
   const proven = [exact.status === 'optimal' ? exact.objective : null, peer.status === 'Optimal' ? peer.objective : null].filter((x): x is number => x !== null);
   const best = proven.length ? (maximise ? Math.max(...proven) : Math.min(...proven)) : null;
-  const heuristicGap = best === null ? null : Math.abs(best - heur.objective) / Math.max(Math.abs(best), 1);
+  // no proven optimum: measure the heuristic against HiGHS's bound instead (an upper limit on its gap)
+  const ref = best ?? (exact.bound !== null ? exact.bound : null);
+  const heuristicGap = ref === null ? null : Math.abs(ref - heur.objective) / Math.max(Math.abs(ref), 1);
   const exactAgreement =
     exact.status === 'optimal' && peer.status === 'Optimal' && peer.objective !== null ? Math.abs(exact.objective - peer.objective) / Math.max(Math.abs(peer.objective), 1) : null;
   return { name, model: model.kind, demand: inst.demandCount, candidates: inst.candidateCount, pairs: inst.demand.length, prepareSeconds, runs, heuristicGap, exactAgreement };
@@ -173,6 +182,7 @@ async function scenarioTimings(region: Region): Promise<{ timings: ScenarioTimin
 
 export async function planSection(opts: { quick?: boolean; machine?: Machine } = {}): Promise<PlanSectionResult> {
   const machine = opts.machine ?? describeMachine();
+  const loadStart = loadavg()[0];
   const krems = await importRegion(join(ROOT, 'data', 'krems', 'krems.osm.pbf'));
   const cases: PlanCase[] = [];
   const base = { standards: 'mofcom-2021', population: 24_000 } as const;
@@ -189,7 +199,7 @@ export async function planSection(opts: { quick?: boolean; machine?: Machine } =
     ),
   );
   const sc = await scenarioTimings(krems);
-  return { machine, cases, scenario: sc.timings, scenarioNote: sc.note };
+  return { machine, load: [loadStart, loadavg()[0]], cases, scenario: sc.timings, scenarioNote: sc.note };
 }
 
 const f = (x: number | null | undefined, d = 2): string => (x === null || x === undefined ? '—' : x.toFixed(d));
@@ -199,7 +209,7 @@ export function renderPlan(r: PlanSectionResult, num = '7'): string {
   const L: string[] = [];
   L.push(`## ${num}. Planning: MCLP / p-median / LSCP — Quarter (heuristic, HiGHS) vs PuLP + CBC`);
   L.push('');
-  L.push(`Measured ${r.machine.dateUtc} on ${r.machine.nproc} × ${r.machine.cpuModel}, Node ${r.machine.node}. Same instance for every solver (coverage sets from Quarter's network searches, written to JSON; PuLP builds its own model from it, CBC single-threaded). Quarter's heuristic: greedy + swap, seed 1. Times are solve times; "prepare" is candidates + coverage sets + existing facilities.`);
+  L.push(`Measured ${r.machine.dateUtc} on ${r.machine.nproc} × ${r.machine.cpuModel}, Node ${r.machine.node}. Same instance for every solver (coverage sets from Quarter's network searches, written to JSON; PuLP builds its own model from it, CBC single-threaded). Quarter's heuristic: greedy + swap, seed 1. Times are solve times; "prepare" is candidates + coverage sets + existing facilities. ${r.load ? `1-minute load average ${r.load[0].toFixed(1)} at the start, ${r.load[1].toFixed(1)} at the end (2 CPUs: above 2, other work shared the machine and every time here is inflated).` : 'Load average not recorded.'} Heuristic gap: to the proven optimum, else to HiGHS's bound (then an upper limit).`);
   L.push('');
   L.push('| case | demand | candidates | pairs | prepare s | solver | objective | status | gap | solve s | PuLP build s |');
   L.push('|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|');
