@@ -5,12 +5,20 @@
  * handler runs); errors are JSON naming the field at fault; OpenAPI at /openapi.json, docs at /docs.
  * Nearest and isochrone answers are cached (bounded LRU) under the data version, which
  * invalidate() bumps; formats, facilities and the basemap carry ETags.
+ *
+ * With a store (a database), the same server also takes logins (auth.ts) and the planners'
+ * writes: facility edits — the served region is then the imported one plus those edits —,
+ * scenarios, plan runs in worker threads, exports, the resident survey and accounts
+ * (routes/*.ts). Without one, those routes answer 503 and the read-only API works as before.
  */
 import compress from '@fastify/compress';
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createRoutingContext, insideRegion, type RoutingContext } from '../access/context.js';
 import { nearestFromPoint } from '../access/nearest.js';
 import { assess } from '../assess/assess.js';
@@ -20,9 +28,21 @@ import { runDijkstra } from '../engine/dijkstra.js';
 import { isochrone } from '../engine/isochrone.js';
 import { loadWalkingProfiles } from '../engine/profile.js';
 import { snapPreferMain, snapsToSources, type Snap } from '../engine/snap.js';
-import { readRegion } from '../region/region-file.js';
+import { encodeRegion, readRegion } from '../region/region-file.js';
 import type { Region } from '../region/region.js';
+import { NotFoundError, type QuarterStore } from '../store/store.js';
 import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
+import { createAuth, registerAuthRoutes, registerCookies, type AuthOptions } from './auth.js';
+import type { RateLimits, StoreRouteContext } from './context.js';
+import { effectiveRegion, type EffectiveRegion } from './facility-edits.js';
+import { defaultPlanWorkerScript, PlanRunner } from './plan-runner.js';
+import { registerExportRoutes } from './routes/exports.js';
+import { registerFacilityRoutes } from './routes/facilities.js';
+import { registerPlanRoutes } from './routes/plans.js';
+import { registerScenarioRoutes } from './routes/scenarios.js';
+import { registerSurveyRoutes } from './routes/survey.js';
+import { registerUserRoutes } from './routes/users.js';
+import { SECURITY_SCHEMES } from './schemas.js';
 import { acceptedEncodings, BasemapPayload } from './basemap.js';
 import { LruCache, type LruStats } from './cache.js';
 import { ApiError, badRequest, installErrorHandlers, notFound } from './errors.js';
@@ -42,7 +62,22 @@ export interface ServerOptions {
   webRoot?: string;
   /** bounds of the nearest/isochrone response cache. */
   cache?: { maxEntries?: number; maxBytes?: number };
+  /**
+   * the database of logins, facility edits, scenarios, plan runs and survey answers; without it
+   * those routes answer 503. The caller opens and closes it; the region is recorded in it.
+   */
+  store?: QuarterStore;
+  /** session cookie settings. */
+  auth?: AuthOptions;
+  /** request limits per client (defaults DEFAULT_RATE_LIMITS); false for none. */
+  rateLimit?: Partial<RateLimits> | false;
+  /** client addresses from X-Forwarded-For / -Proto / -Host (behind a reverse proxy); default false. */
+  trustProxy?: boolean;
+  /** plan runs: the compiled worker script (default dist/src/plan/plan-worker.js next to this module) and how many run at once. */
+  plans?: { workerScript?: string | null; maxWorkers?: number };
 }
+
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = { readsPerMinute: 600, loginsPerMinute: 10, surveysPerHour: 5 };
 
 /** What the app exposes as `app.quarter`. */
 export interface QuarterServerState {
@@ -61,6 +96,8 @@ export interface QuarterServerState {
   cacheStats(): LruStats;
   /** Resolves when background work (the basemap's brotli body) is done. */
   warm(): Promise<void>;
+  /** plan runs working and waiting (null without a store). */
+  planStats(): { running: number; queued: number } | null;
 }
 
 declare module 'fastify' {
@@ -159,11 +196,62 @@ function sendTagged(req: FastifyRequest, reply: FastifyReply, body: string): Fas
   return reply.type('application/json; charset=utf-8').send(body);
 }
 
+/** sha256 of the region file, or of its encoding when the region was given loaded. */
+function regionSha256(region: Region, file: string | undefined): string {
+  const h = createHash('sha256');
+  if (file !== undefined) h.update(readFileSync(file));
+  else for (const b of encodeRegion(region)) h.update(b);
+  return h.digest('hex');
+}
+
+/** Record the region in the store (facility edits, scenarios and runs refer to it by name) unless it is there with this content. */
+async function registerRegion(store: QuarterStore, region: Region, file: string | undefined): Promise<void> {
+  const sha256 = regionSha256(region, file);
+  try {
+    if ((await store.getRegion(region.meta.name)).sha256 === sha256) return;
+  } catch (err) {
+    if (!(err instanceof NotFoundError)) throw err;
+  }
+  await store.upsertRegion({
+    name: region.meta.name,
+    file: file !== undefined ? resolve(file) : region.meta.source.file || '(loaded)',
+    sha256,
+    importedAt: region.meta.importedAt,
+    meta: { source: region.meta.source, bbox: region.meta.bbox },
+  });
+}
+
+/** Runs a previous server left queued or running never finish: say so. */
+async function failOrphanedRuns(store: QuarterStore, regionName: string): Promise<void> {
+  for (const status of ['queued', 'running'] as const) {
+    for (const r of await store.listPlanRuns({ region: regionName, status, limit: 1000 })) {
+      await store.updatePlanRun(r.id, { status: [status] }, { status: 'failed', error: 'the server stopped before the run finished; start it again' });
+    }
+  }
+}
+
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   if (!opts.region && !opts.regionFile) throw new Error('buildServer: give regionFile or region');
-  let region = opts.region ?? readRegion(opts.regionFile!);
+  const baseRegion = opts.region ?? readRegion(opts.regionFile!);
+  let region = baseRegion;
   let version = 0;
   const taxonomy: Taxonomy = loadTaxonomy();
+  const store = opts.store ?? null;
+  let effective: EffectiveRegion = effectiveRegion(baseRegion, [], { taxonomy });
+  if (store) {
+    await registerRegion(store, baseRegion, opts.regionFile);
+    effective = effectiveRegion(baseRegion, await store.listFacilityEdits(baseRegion.meta.name), { taxonomy });
+    region = effective.region;
+    await failOrphanedRuns(store, baseRegion.meta.name);
+  }
+  /** The served region with its facility refs (plain ids when the region was replaced by invalidate(next)). */
+  const currentEffective = (): EffectiveRegion => {
+    if (effective.region !== region) {
+      effective = { region, refs: region.facilities.map((f) => String(f.id)), idOf: new Map(region.facilities.map((f) => [String(f.id), f.id])), states: new Map(), warnings: [] };
+    }
+    return effective;
+  };
+  const limits: RateLimits = opts.rateLimit === false ? { readsPerMinute: null, loginsPerMinute: null, surveysPerHour: null } : { ...DEFAULT_RATE_LIMITS, ...opts.rateLimit };
   const walkingIds = loadWalkingProfiles().map((p) => p.id);
   const standardsIds = listStandardsProfiles().map((p) => p.id);
   const cache = new LruCache(opts.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES, opts.cache?.maxBytes ?? DEFAULT_CACHE_BYTES);
@@ -244,22 +332,40 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     }
   };
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT });
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false });
   // first: hooks apply to the routes registered after them
   installSecurityHeaders(app);
   installErrorHandlers(app);
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
+  if (opts.rateLimit !== false) {
+    // every route without its own limit shares the reads limit; login and survey set their own
+    await app.register(rateLimit, {
+      global: limits.readsPerMinute !== null,
+      max: limits.readsPerMinute ?? 1e9,
+      timeWindow: 60_000,
+      errorResponseBuilder: (_req, c) => new ApiError(429, `too many requests (at most ${c.max} in this time window); retry in ${c.after}`),
+    });
+  }
+  await registerCookies(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'Quarter API', description: '一刻钟便民生活圈: walking times, facilities and assessments for one region', version: '0.1.0' },
       tags: [
         { name: 'region', description: 'the loaded region' },
-        { name: 'facilities', description: 'facility taxonomy and facilities' },
+        { name: 'facilities', description: 'facility taxonomy and facilities; edits (planner)' },
         { name: 'access', description: 'walking times, catchments and routes' },
         { name: 'map', description: 'the basemap and place search for the web app' },
         { name: 'assess', description: 'assessment against standards' },
+        { name: 'auth', description: 'login, logout, who is logged in' },
+        { name: 'users', description: 'accounts (admin)' },
+        { name: 'scenarios', description: 'scenarios 方案: edits on top of the region, evaluated (planner)' },
+        { name: 'plans', description: 'facility location plans and 片区 zoning (planner)' },
+        { name: 'exports', description: 'downloads (planner)' },
+        { name: 'survey', description: 'the resident satisfaction survey' },
       ],
+      // the spread drops `as const`'s readonly, which the OpenAPI types do not accept
+      components: { securitySchemes: { sessionCookie: { ...SECURITY_SCHEMES.sessionCookie }, csrfHeader: { ...SECURITY_SCHEMES.csrfHeader } } },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -311,6 +417,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     {
       schema: {
         summary: 'facilities, optionally of one format and inside a bbox (capped; ETag)',
+        description:
+          'Each facility has `id` (its position in this list, for /api/route?facility=; removing a facility renumbers the ones after it), ' +
+          '`ref` (stable: the imported id, or added-… for one added over the API) and `version` (edits so far), which PATCH/DELETE /api/facilities/{ref} need.',
         tags: ['facilities'],
         querystring: {
           type: 'object',
@@ -329,6 +438,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         if (Math.abs(bw) > 180 || Math.abs(be) > 180 || Math.abs(bs) > 90 || Math.abs(bn) > 90) throw badRequest('bbox', 'querystring/bbox is out of range: lon in [-180, 180], lat in [-90, 90]');
         if (bw >= be || bs >= bn) throw badRequest('bbox', 'querystring/bbox: west must be < east and south < north');
       }
+      const eff = currentEffective();
       const matched = region.facilities.filter(
         (f) => (format === undefined || f.formats.includes(format)) && (!box || (f.lon >= box[0] && f.lon <= box[2] && f.lat >= box[1] && f.lat <= box[3])),
       );
@@ -337,7 +447,10 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
         total: matched.length,
         returned: list.length,
         truncated: matched.length > list.length,
-        facilities: list.map((f) => ({ id: f.id, name: f.name, formats: f.formats, lon: f.lon, lat: f.lat, source: f.source, sourceId: f.sourceId })),
+        facilities: list.map((f) => {
+          const ref = eff.refs[f.id] ?? String(f.id);
+          return { id: f.id, ref, version: eff.states.get(ref)?.version ?? 0, name: f.name, formats: f.formats, lon: f.lon, lat: f.lat, source: f.source, sourceId: f.sourceId };
+        }),
         attribution: region.meta.attribution,
       };
       return sendTagged(req, reply, JSON.stringify(body));
@@ -556,6 +669,32 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
   );
 
+  // ---- the store-backed routes (503 without a store)
+  const auth = createAuth(store);
+  const runner = store ? new PlanRunner({ store, workerScript: opts.plans?.workerScript !== undefined ? opts.plans.workerScript : defaultPlanWorkerScript(), maxWorkers: opts.plans?.maxWorkers, log: (m) => app.log.warn(m) }) : null;
+  const ctx: StoreRouteContext = {
+    auth,
+    base: baseRegion,
+    effective: currentEffective,
+    setEffective: (next) => {
+      effective = next;
+      state.invalidate(next.region);
+    },
+    taxonomy,
+    standardsFor,
+    limits,
+  };
+  registerAuthRoutes(app, auth, opts.auth ?? {}, limits);
+  registerUserRoutes(app, ctx);
+  registerFacilityRoutes(app, ctx);
+  registerScenarioRoutes(app, ctx);
+  registerPlanRoutes(app, ctx, runner);
+  registerExportRoutes(app, ctx);
+  registerSurveyRoutes(app, ctx);
+  app.addHook('onClose', async () => {
+    await runner?.close();
+  });
+
   const webApp = await registerWebApp(app, opts.webRoot ?? DEFAULT_WEB_ROOT);
 
   const state: QuarterServerState = {
@@ -579,6 +718,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     warm: async () => {
       await basemap().prepare();
     },
+    planStats: () => runner?.stats() ?? null,
   };
   app.decorate('quarter', state);
   // start the brotli basemap in the background: the first browser load then gets it

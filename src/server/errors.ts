@@ -1,5 +1,9 @@
 /** JSON errors for the HTTP API: every 4xx names the field at fault; nothing a client sends gives a 500. */
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { PlanInputError } from '../plan/instance.js';
+import { ScenarioEditError } from '../scenario/edits.js';
+import { DuplicateNameError, InvalidStateError, NotFoundError, StoreInputError, VersionConflictError } from '../store/store.js';
+import { FacilityEditError } from './facility-edits.js';
 
 export class ApiError extends Error {
   constructor(
@@ -23,14 +27,18 @@ export interface ErrorBody {
 
 const STATUS_WORDS: Record<number, string> = {
   400: 'bad request',
+  401: 'unauthorized',
+  403: 'forbidden',
   404: 'not found',
   405: 'method not allowed',
   406: 'not acceptable',
+  409: 'conflict',
   413: 'payload too large',
   415: 'unsupported media type',
   422: 'unprocessable entity',
   429: 'too many requests',
   500: 'internal error',
+  503: 'service unavailable',
 };
 const statusWord = (code: number): string => STATUS_WORDS[code] ?? (code >= 500 ? 'internal error' : 'bad request');
 
@@ -94,8 +102,29 @@ export function validationError(context: string | undefined, items: readonly Val
   return { error: 'bad request', message: `${ctx}/${field} ${hint}`, field };
 }
 
+/** API fields of plan request fields where the names differ. */
+const PLAN_FIELDS: Record<string, string> = { coverShare: 'share', standards: 'profile', spacingMetres: 'spacing', radiusSeconds: 'radius' };
+
+/** The HTTP answer for the errors of the store, scenarios and plans; null for any other error. */
+export function domainError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  if (err instanceof VersionConflictError) return new ApiError(409, err.message, 'version');
+  if (err instanceof DuplicateNameError) return new ApiError(409, err.message, 'name');
+  if (err instanceof InvalidStateError) return new ApiError(409, err.message, 'status');
+  if (err instanceof NotFoundError) return new ApiError(404, err.message, 'id');
+  if (err instanceof StoreInputError) return new ApiError(400, err.message, err.field);
+  if (err instanceof FacilityEditError) return new ApiError(400, `${err.field}: ${err.message}`, err.field);
+  if (err instanceof PlanInputError) return new ApiError(400, err.message, PLAN_FIELDS[err.field] ?? err.field);
+  if (err instanceof ScenarioEditError) {
+    const field = err.index === null ? 'edits' : `edits[${err.index}]${err.field !== null ? `.${err.field}` : ''}`;
+    return new ApiError(400, err.message, field);
+  }
+  return null;
+}
+
 export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | ApiError, request, reply) => {
+  app.setErrorHandler((raw: FastifyError | ApiError, request, reply) => {
+    const err = domainError(raw) ?? raw;
     if (err instanceof ApiError) {
       const body: ErrorBody = { error: statusWord(err.statusCode), message: err.message };
       if (err.field) body.field = err.field;
@@ -110,7 +139,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
       request.log.error(err);
       return reply.status(500).type('application/json').send({ error: 'internal error', message: 'internal error' });
     }
-    const body: ErrorBody = { error: statusWord(code), message: fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? 'body is larger than 1 MB' : fe.message };
+    const limit = request.routeOptions?.bodyLimit ?? app.initialConfig.bodyLimit ?? 1048576;
+    const body: ErrorBody = {
+      error: statusWord(code),
+      message: fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' ? `body is larger than ${limit >= 1048576 ? `${limit / 1048576} MB` : `${limit} bytes`}` : fe.message,
+    };
     if (code === 413 || fe.code?.startsWith('FST_ERR_CTP')) body.field = 'body';
     return reply.status(code).type('application/json').send(body);
   });
