@@ -26,7 +26,8 @@ export function registerServe(program: Command): void {
     .option('--db <file>', 'database of logins, edits, scenarios, plans and survey answers (default $QUARTER_DB, else out/quarter.db)')
     .option('--secure-cookies', 'mark the login cookie Secure (serve behind HTTPS)')
     .option('--trust-proxy', 'take client addresses and https from X-Forwarded-* headers (behind a reverse proxy)')
-    .action(async (flags: { region?: string; port: string; host: string; web?: string; db?: string; secureCookies?: boolean; trustProxy?: boolean }) => {
+    .option('--no-rate-limit', 'no per-client request limits (load tests, a trusted network only)')
+    .action(async (flags: { region?: string; port: string; host: string; web?: string; db?: string; secureCookies?: boolean; trustProxy?: boolean; rateLimit: boolean }) => {
       const port = parseNumber('--port', flags.port, 0, 65535);
       if (!Number.isInteger(port)) throw usageError(`--port: ${port} is not an integer`);
       if (!/^[A-Za-z0-9.:_-]{1,255}$/.test(flags.host)) throw usageError(`--host: "${flags.host}" is not a host name or address`);
@@ -49,6 +50,7 @@ export function registerServe(program: Command): void {
         store,
         auth: { secureCookies: flags.secureCookies === true },
         trustProxy: flags.trustProxy === true,
+        ...(flags.rateLimit === false ? { rateLimit: false as const } : {}),
       }).catch(async (err: unknown) => {
         await store.close();
         throw err;

@@ -1,0 +1,112 @@
+/**
+ * Load bench for the HTTP API (issue target: isochrone endpoint p50 ≤ 10 ms, p99 ≤ 50 ms at 100
+ * concurrent connections on Krems), loopback only, bounded in time. The server runs in a child
+ * process (its own event loop, as in production: `quarter serve`); autocannon drives it from this
+ * one. Two runs: 2,000 distinct random network points (cold: every request computes — the cache
+ * cannot help) and 50 points (warm: most answers come from the response cache).
+ *
+ * npm run build && node dist/bench/load-bench.js [--seconds 15] — prints a markdown table and
+ * writes bench/out/load.json.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { importRegion } from '../src/region/import-region.js';
+import { writeRegion } from '../src/region/region-file.js';
+import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints } from './util.js';
+
+const say = (s: string): void => void process.stderr.write(s + '\n');
+export const LOAD_TARGETS = { p50Ms: 10, p99Ms: 50, connections: 100 } as const;
+
+interface LoadRun {
+  name: string;
+  points: number;
+  requests: number;
+  errors: number;
+  non2xx: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  rps: number;
+}
+
+async function startServer(regionFile: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--region', regionFile, '--port', '0', '--host', '127.0.0.1', '--db', join(BENCH_OUT, 'load.db'), '--no-rate-limit'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
+    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+async function drive(url: string, name: string, coords: Float64Array, count: number, seconds: number): Promise<LoadRun> {
+  const paths: string[] = [];
+  for (let i = 0; i < count; i++) paths.push(`/api/isochrone?at=${coords[2 * i].toFixed(6)},${coords[2 * i + 1].toFixed(6)}&minutes=5,10,15`);
+  let k = 0;
+  const res = await autocannon({
+    url,
+    connections: LOAD_TARGETS.connections,
+    duration: seconds,
+    requests: [{ setupRequest: (req) => ({ ...req, path: paths[k++ % paths.length] }) }],
+  });
+  return {
+    name,
+    points: count,
+    requests: res.requests.total,
+    errors: res.errors + res.timeouts,
+    non2xx: res.non2xx,
+    p50: res.latency.p50,
+    p90: res.latency.p90,
+    p99: res.latency.p99,
+    max: res.latency.max,
+    rps: res.requests.average,
+  };
+}
+
+const args = process.argv.slice(2);
+const si = args.indexOf('--seconds');
+const seconds = si >= 0 ? Number(args[si + 1]) : 15;
+mkdirSync(BENCH_OUT, { recursive: true });
+const regionFile = join(BENCH_OUT, 'load-krems.quarter');
+const region = await importRegion(join(ROOT, 'data', 'krems', 'krems.osm.pbf'));
+writeRegion(regionFile, region);
+const pts = sampleNetworkPoints(region.graph, 2000, 5);
+const server = await startServer(regionFile);
+say(`server at ${server.url}`);
+const machine = describeMachine();
+const load0 = loadavg()[0];
+try {
+  // warm-up: JIT and first allocations
+  await drive(server.url, 'warm-up', pts.coords, 200, 3);
+  const cold = await drive(server.url, 'distinct points (no cache help)', pts.coords, 2000, seconds);
+  const warm = await drive(server.url, '50 points (cache)', pts.coords, 50, seconds);
+  const runs = [cold, warm];
+  writeFileSync(join(BENCH_OUT, 'load.json'), JSON.stringify({ machine, load: [load0, loadavg()[0]], seconds, runs }, null, 1));
+  const L: string[] = [];
+  L.push(`### Isochrone endpoint under load (autocannon, ${LOAD_TARGETS.connections} connections, ${seconds} s per run, Krems, loopback)`);
+  L.push('');
+  L.push(`Measured ${machine.dateUtc}, ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; server in its own process (\`quarter serve\`), autocannon in another; 1-minute load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}. Targets: p50 ≤ ${LOAD_TARGETS.p50Ms} ms, p99 ≤ ${LOAD_TARGETS.p99Ms} ms.`);
+  L.push('');
+  L.push('| run | points | requests | errors | non-2xx | req/s | p50 ms | p90 ms | p99 ms | max ms | target |');
+  L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+  for (const r of runs) {
+    const met = r.p50 <= LOAD_TARGETS.p50Ms && r.p99 <= LOAD_TARGETS.p99Ms && r.errors === 0 && r.non2xx === 0;
+    L.push(`| ${r.name} | ${r.points} | ${r.requests} | ${r.errors} | ${r.non2xx} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p90} | ${r.p99} | ${r.max} | ${met ? 'met' : 'MISSED'} |`);
+  }
+  process.stdout.write(L.join('\n') + '\n');
+} finally {
+  server.stop();
+}
