@@ -42,12 +42,22 @@ export async function main(argv: string[]): Promise<number> {
   registerFetch(program);
   registerQueries(program);
   registerInspect(program);
-  (await import('./commands/serve.js')).registerServe(program);
-  (await import('./commands/assess.js')).registerAssess(program);
-  (await import('./commands/plan.js')).registerPlan(program);
-  (await import('./commands/zone.js')).registerZone(program);
-  (await import('./commands/scenario.js')).registerScenario(program);
-  (await import('./commands/user.js')).registerUser(program);
+  // Commands with heavy dependencies (the server, HiGHS, SQLite, the assessment) are loaded only
+  // when asked for, so `quarter nearest …` does not pay for them at every start.
+  const lazy: Record<string, () => Promise<(p: Command) => void>> = {
+    serve: async () => (await import('./commands/serve.js')).registerServe,
+    assess: async () => (await import('./commands/assess.js')).registerAssess,
+    plan: async () => (await import('./commands/plan.js')).registerPlan,
+    zone: async () => (await import('./commands/zone.js')).registerZone,
+    scenario: async () => (await import('./commands/scenario.js')).registerScenario,
+    user: async () => (await import('./commands/user.js')).registerUser,
+  };
+  const eager = new Set(program.commands.map((c) => c.name()));
+  const asked = argv.slice(2).find((a) => !a.startsWith('-'));
+  for (const [name, load] of Object.entries(lazy)) {
+    // help, no command, or an unknown one: register everything so help and "unknown command" are complete
+    if (asked === undefined || asked === 'help' || asked === name || (!eager.has(asked) && !(asked in lazy))) (await load())(program);
+  }
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv);
