@@ -19,7 +19,7 @@
  *  - capacitated: a site's capacity is capped at the weight it can reach (no plan uses more).
  */
 import type { PlanInstance, PlanModel, PlanModelKind } from './instance.js';
-import { PlanInputError, freeCandidates } from './instance.js';
+import { freeCandidates } from './instance.js';
 
 /** A MIP: max/min colCost·x + offset, rowLower ≤ A x ≤ rowUpper, colLower ≤ x ≤ colUpper. */
 export interface MipModel {
@@ -372,41 +372,7 @@ function columnsToGroups(
   return { start, group, at };
 }
 
-/** Model-specific checks after validateInstance; throws PlanInputError naming the field. */
-export function checkModel(inst: PlanInstance, model: PlanModel): void {
-  if (inst.candidateCount === 0) throw new PlanInputError('the instance has no candidate sites', 'candidates');
-  const freeCount = freeCandidates(inst).length;
-  switch (model.kind) {
-    case 'mclp':
-    case 'pmedian':
-    case 'capacitated': {
-      const p = model.p;
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) throw new PlanInputError(`p must be a non-negative integer, got ${p}`, 'p');
-      if (p > freeCount) throw new PlanInputError(`p = ${p} but only ${freeCount} candidates are not fixed`, 'p');
-      break;
-    }
-    case 'lscp': {
-      const s = model.coverShare;
-      if (typeof s !== 'number' || !(s >= 0 && s <= 1)) throw new PlanInputError(`coverShare must be within [0, 1], got ${s}`, 'coverShare');
-      break;
-    }
-    default:
-      throw new PlanInputError(`unknown model kind ${(model as { kind: unknown }).kind}`, 'model');
-  }
-  if (model.kind === 'pmedian') {
-    const u = model.unreachedSeconds;
-    if (typeof u !== 'number' || !(u >= 0 && Number.isFinite(u))) {
-      throw new PlanInputError(`unreachedSeconds must be a finite number ≥ 0, got ${u}`, 'unreachedSeconds');
-    }
-  }
-  if (model.kind === 'capacitated') {
-    const cap = inst.capacity;
-    if (!cap) throw new PlanInputError('the capacitated model needs a capacity for every candidate', 'capacity');
-    for (let j = 0; j < inst.candidateCount; j++) {
-      if (!(cap[j] >= 0)) throw new PlanInputError(`capacity of candidate ${j} is ${cap[j]}`, 'capacity');
-    }
-  }
-}
+export { checkModel } from './instance.js';
 
 /** Build the reduced MIP of a model; inst and model must have passed validateInstance and checkModel. */
 export function buildMip(inst: PlanInstance, model: PlanModel): MipModel {

@@ -2,18 +2,10 @@
  * Pieces shared by the greedy + swap heuristics: a seeded PRNG, a lazy-greedy (CELF) selector in
  * typed arrays, filtered forward / inverse pair lists and the input checks.
  */
-import { PlanInputError, freeCandidates, type PlanInstance, type PlanModel } from './instance.js';
+import type { PlanInstance } from './instance.js';
 
-/** mulberry32: tiny, fast, good enough for tie-breaking and move order; same seed → same stream. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 } from './random.js';
+export { checkCapacity, checkModel as checkModelInput } from './instance.js';
 
 /** Fisher–Yates shuffle of a copy. */
 export function shuffled(values: Int32Array, random: () => number): Int32Array {
@@ -218,45 +210,3 @@ export function radixOrder(values: Float32Array): Int32Array {
   return out;
 }
 
-/** Model checks after validateInstance (same rules and fields as the exact solver). */
-export function checkModelInput(inst: PlanInstance, model: PlanModel): number {
-  if (typeof model !== 'object' || model === null) throw new PlanInputError('no model given', 'model');
-  if (inst.candidateCount === 0) throw new PlanInputError('the instance has no candidate sites', 'candidates');
-  const freeCount = freeCandidates(inst).length;
-  switch (model.kind) {
-    case 'mclp':
-    case 'pmedian':
-    case 'capacitated': {
-      const p = model.p;
-      if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) throw new PlanInputError(`p must be a non-negative integer, got ${p}`, 'p');
-      if (p > freeCount) throw new PlanInputError(`p = ${p} but only ${freeCount} candidates are not fixed`, 'p');
-      break;
-    }
-    case 'lscp': {
-      const s = model.coverShare;
-      if (typeof s !== 'number' || !(s >= 0 && s <= 1)) throw new PlanInputError(`coverShare must be within [0, 1], got ${s}`, 'coverShare');
-      break;
-    }
-    default:
-      throw new PlanInputError(`unknown model kind ${(model as { kind: unknown }).kind}`, 'model');
-  }
-  if (model.kind === 'pmedian') {
-    const u = model.unreachedSeconds;
-    if (typeof u !== 'number' || !(u >= 0 && Number.isFinite(u))) {
-      throw new PlanInputError(`unreachedSeconds must be a finite number ≥ 0, got ${u}`, 'unreachedSeconds');
-    }
-  }
-  if (model.kind === 'capacitated') checkCapacity(inst);
-  return freeCount;
-}
-
-/** The capacitated model needs a capacity ≥ 0 (Infinity allowed: unlimited) for every candidate. */
-export function checkCapacity(inst: PlanInstance): Float64Array {
-  const cap = inst.capacity;
-  if (!cap) throw new PlanInputError('the capacitated model needs a capacity for every candidate', 'capacity');
-  if (cap.length !== inst.candidateCount) throw new PlanInputError(`capacity has ${cap.length} entries for ${inst.candidateCount} candidates`, 'capacity');
-  for (let j = 0; j < inst.candidateCount; j++) {
-    if (!(cap[j] >= 0)) throw new PlanInputError(`capacity of candidate ${j} is ${cap[j]}`, 'capacity');
-  }
-  return cap;
-}

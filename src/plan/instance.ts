@@ -135,3 +135,46 @@ export function freeCandidates(inst: PlanInstance): Int32Array {
   for (let j = 0; j < inst.candidateCount; j++) if (!inst.fixed[j]) out.push(j);
   return Int32Array.from(out);
 }
+
+/** Model checks after validateInstance, shared by both solvers; returns the number of free candidates. */
+export function checkModel(inst: PlanInstance, model: PlanModel): number {
+  if (typeof model !== 'object' || model === null) throw new PlanInputError('no model given', 'model');
+  if (inst.candidateCount === 0) throw new PlanInputError('the instance has no candidate sites', 'candidates');
+  const freeCount = freeCandidates(inst).length;
+  switch (model.kind) {
+    case 'mclp':
+    case 'pmedian':
+    case 'capacitated': {
+      const p = model.p;
+      if (typeof p !== 'number' || !Number.isInteger(p) || p < 0) throw new PlanInputError(`p must be a non-negative integer, got ${p}`, 'p');
+      if (p > freeCount) throw new PlanInputError(`p = ${p} but only ${freeCount} candidates are not fixed`, 'p');
+      break;
+    }
+    case 'lscp': {
+      const s = model.coverShare;
+      if (typeof s !== 'number' || !(s >= 0 && s <= 1)) throw new PlanInputError(`coverShare must be within [0, 1], got ${s}`, 'coverShare');
+      break;
+    }
+    default:
+      throw new PlanInputError(`unknown model kind ${(model as { kind: unknown }).kind}`, 'model');
+  }
+  if (model.kind === 'pmedian') {
+    const u = model.unreachedSeconds;
+    if (typeof u !== 'number' || !(u >= 0 && Number.isFinite(u))) {
+      throw new PlanInputError(`unreachedSeconds must be a finite number ≥ 0, got ${u}`, 'unreachedSeconds');
+    }
+  }
+  if (model.kind === 'capacitated') checkCapacity(inst);
+  return freeCount;
+}
+
+/** The capacitated model needs a capacity ≥ 0 (Infinity allowed: unlimited) for every candidate. */
+export function checkCapacity(inst: PlanInstance): Float64Array {
+  const cap = inst.capacity;
+  if (!cap) throw new PlanInputError('the capacitated model needs a capacity for every candidate', 'capacity');
+  if (cap.length !== inst.candidateCount) throw new PlanInputError(`capacity has ${cap.length} entries for ${inst.candidateCount} candidates`, 'capacity');
+  for (let j = 0; j < inst.candidateCount; j++) {
+    if (!(cap[j] >= 0)) throw new PlanInputError(`capacity of candidate ${j} is ${cap[j]}`, 'capacity');
+  }
+  return cap;
+}

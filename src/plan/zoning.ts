@@ -38,6 +38,7 @@ import { arcSeconds, edgeSeconds, getWalkingProfile, type WalkingProfile } from 
 import { buildSnapIndex, snapPreferMain } from '../engine/snap.js';
 import { OSM_ATTRIBUTION, type Region } from '../region/region.js';
 import { PlanInputError } from './instance.js';
+import { mulberry32 } from './random.js';
 import { zonePolygons } from './zoning-polygons.js';
 
 /** A given site: where people walk to (snapped onto the network like a facility). */
@@ -491,17 +492,6 @@ function balance(net: Network, s: Sites, offsets: Float64Array, out: Assignment,
 // ---------------------------------------------------------------------------------------------
 // choosing anchors
 
-/** Deterministic PRNG (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Index drawn with probability ∝ weight[cands[i]] (null when every weight is 0). */
 function draw(cands: Int32Array, weight: Float64Array, rand: () => number): number | null {
