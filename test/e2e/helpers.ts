@@ -2,6 +2,8 @@
  * End-to-end harness: the built web app (dist/web, rebuilt when web/ is newer), the real API
  * server on the Krems demo region listening on 127.0.0.1 (random port), and Debian's Chromium
  * driven by playwright-core. Screenshots go to test/.artifacts/e2e/.
+ * With `store`, the server gets an in-memory SQLite store with the given users (logins, scenarios,
+ * plan runs, survey), and plan runs use the worker compiled by the test run's global setup.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
@@ -10,9 +12,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { inject } from 'vitest';
 import { importRegion } from '../../src/region/import-region.js';
 import type { Region } from '../../src/region/region.js';
 import { buildServer } from '../../src/server/app.js';
+import type { RateLimits } from '../../src/server/context.js';
+import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import type { QuarterStore, UserRole } from '../../src/store/store.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_SRC = join(ROOT, 'web');
@@ -62,6 +68,8 @@ export async function ensureWebBuild(): Promise<void> {
     try {
       execFileSync(join(ROOT, 'node_modules', '.bin', 'vite'), ['build', '--config', 'web/vite.config.ts', '--logLevel', 'warn'], {
         cwd: ROOT,
+        // vitest sets NODE_ENV=test, which vite would keep: Vue's development build, not what is served
+        env: { ...process.env, NODE_ENV: 'production' },
         stdio: ['ignore', 'pipe', 'pipe'],
         encoding: 'utf8',
       });
@@ -80,7 +88,34 @@ export interface E2eEnv {
   region: Region;
   app: FastifyInstance;
   browser: Browser;
+  /** the server's store (null without one). */
+  store: QuarterStore | null;
   close(): Promise<void>;
+}
+
+export interface E2eUser {
+  name: string;
+  password: string;
+  role: UserRole;
+}
+
+export interface E2eOptions {
+  /** give the server an in-memory store with these users. */
+  store?: { users: E2eUser[] };
+  /** request limits (default: the server's). */
+  rateLimit?: Partial<RateLimits> | false;
+}
+
+/** The plan worker compiled by the global setup's build (test/cli/global-setup.ts), next to its CLI. */
+function planWorkerScript(): string | null {
+  let cli: string;
+  try {
+    cli = inject('quarterCli');
+  } catch {
+    return null;
+  }
+  const worker = join(dirname(cli), '..', 'plan', 'plan-worker.js');
+  return existsSync(worker) ? worker : null;
 }
 
 const LAUNCH_ARGS = [
@@ -91,14 +126,25 @@ const LAUNCH_ARGS = [
   '--ignore-gpu-blocklist',
 ];
 
-export async function startE2e(): Promise<E2eEnv> {
+export async function startE2e(opts: E2eOptions = {}): Promise<E2eEnv> {
   mkdirSync(ARTIFACTS, { recursive: true });
   // The artifacts are outputs of a run, never sources.
   const ignore = join(ARTIFACTS, '..', '.gitignore');
   if (!existsSync(ignore)) writeFileSync(ignore, '*\n');
   await ensureWebBuild();
   const region = await importRegion(join(ROOT, 'data', 'krems', 'krems.osm.pbf'));
-  const app = await buildServer({ region, logger: false, webRoot: WEB_DIST });
+  let store: QuarterStore | null = null;
+  if (opts.store) {
+    store = await openSqliteStore(':memory:');
+    for (const u of opts.store.users) await store.createUser({ name: u.name, password: u.password, role: u.role });
+  }
+  const app = await buildServer({
+    region,
+    logger: false,
+    webRoot: WEB_DIST,
+    ...(store ? { store, plans: { workerScript: planWorkerScript() } } : {}),
+    ...(opts.rateLimit !== undefined ? { rateLimit: opts.rateLimit } : {}),
+  });
   if (!app.quarter.webApp) throw new Error(`the server does not serve the web app from ${WEB_DIST}`);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as AddressInfo).port;
@@ -109,9 +155,11 @@ export async function startE2e(): Promise<E2eEnv> {
     region,
     app,
     browser,
+    store,
     close: async () => {
       await browser.close();
       await app.close();
+      await store?.close();
     },
   };
 }
@@ -175,6 +223,38 @@ export async function apiJson<T>(env: E2eEnv, url: string, body?: unknown): Prom
   const res = await env.app.inject(body === undefined ? { method: 'GET', url } : { method: 'POST', url, payload: body as Record<string, unknown> });
   if (res.statusCode !== 200) throw new Error(`${url}: HTTP ${res.statusCode} ${res.body.slice(0, 300)}`);
   return res.json() as T;
+}
+
+/** API calls as a logged-in user (session cookie and CSRF token), straight to the server. */
+export interface ApiSession {
+  get<T>(url: string): Promise<T>;
+  post<T>(url: string, body: unknown): Promise<T>;
+  /** the raw answer (status and body) of any method. */
+  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, body?: unknown): Promise<{ status: number; body: string }>;
+}
+
+export async function apiLogin(env: E2eEnv, user: E2eUser): Promise<ApiSession> {
+  const res = await env.app.inject({ method: 'POST', url: '/api/login', payload: { name: user.name, password: user.password } });
+  if (res.statusCode !== 200) throw new Error(`login as ${user.name}: HTTP ${res.statusCode} ${res.body.slice(0, 300)}`);
+  const cookie = res.cookies.find((c) => c.name === 'quarter_session');
+  if (!cookie) throw new Error('login set no quarter_session cookie');
+  const { csrfToken } = res.json() as { csrfToken: string };
+  const request: ApiSession['request'] = async (method, url, body) => {
+    const r = await env.app.inject({
+      method,
+      url,
+      cookies: { quarter_session: cookie.value },
+      headers: method === 'GET' ? {} : { 'x-csrf-token': csrfToken },
+      ...(body !== undefined ? { payload: body as Record<string, unknown> } : {}),
+    });
+    return { status: r.statusCode, body: r.body };
+  };
+  const json = async <T>(method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> => {
+    const r = await request(method, url, body);
+    if (r.status < 200 || r.status >= 300) throw new Error(`${method} ${url}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+    return JSON.parse(r.body) as T;
+  };
+  return { get: (url) => json('GET', url), post: (url, body) => json('POST', url, body), request };
 }
 
 /** Ray casting over a (Multi)Polygon: outer rings minus holes. */

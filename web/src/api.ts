@@ -12,10 +12,31 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly field?: string,
+    /** the server's short error word ("conflict", "forbidden", …). */
+    readonly code?: string,
   ) {
     super(message);
     this.name = 'ApiError';
   }
+}
+
+/**
+ * The session's CSRF token: kept in memory only (never in storage or a cookie the page can read),
+ * sent as x-csrf-token on every request that writes.
+ */
+let csrfToken: string | null = null;
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+export type UserRole = 'public' | 'planner' | 'admin';
+export interface SessionUser {
+  name: string;
+  role: UserRole;
+}
+export interface MeResponse {
+  user: SessionUser | null;
+  csrfToken: string | null;
 }
 
 export interface RegionMeta {
@@ -145,23 +166,49 @@ export interface AssessRequest {
 /** "lon,lat" as the API's patterns accept it (6 decimals ≈ 0.1 m). */
 export const lonLatParam = ([lon, lat]: LngLat): string => `${lon.toFixed(6)},${lat.toFixed(6)}`;
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(path, { ...init, headers: { accept: 'application/json', ...(init?.headers ?? {}) } });
+export async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const method = (init?.method ?? 'GET').toUpperCase();
+  const headers: Record<string, string> = { accept: 'application/json' };
+  if (typeof init?.body === 'string') headers['content-type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken !== null) headers['x-csrf-token'] = csrfToken;
+  const res = await fetch(path, { ...init, headers: { ...headers, ...((init?.headers as Record<string, string> | undefined) ?? {}) }, credentials: 'same-origin' });
   const text = await res.text();
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = text === '' && res.ok ? null : JSON.parse(text);
   } catch {
     throw new ApiError(res.status, `${path.split('?')[0]}: the server did not answer with JSON (HTTP ${res.status})`);
   }
   if (!res.ok) {
-    const err = (body ?? {}) as { message?: unknown; field?: unknown };
-    throw new ApiError(res.status, typeof err.message === 'string' ? err.message : `HTTP ${res.status}`, typeof err.field === 'string' ? err.field : undefined);
+    const err = (body ?? {}) as { message?: unknown; field?: unknown; error?: unknown };
+    throw new ApiError(
+      res.status,
+      typeof err.message === 'string' ? err.message : `HTTP ${res.status}`,
+      typeof err.field === 'string' ? err.field : undefined,
+      typeof err.error === 'string' ? err.error : undefined,
+    );
   }
   return body as T;
 }
 
-const query = (params: Record<string, string | number | undefined>): string => {
+/**
+ * A JSON write (POST/PATCH/DELETE) with the CSRF token. A token refused as stale (the session was
+ * renewed in another tab) is fetched again from /api/me and the write tried once more.
+ */
+export async function send<T>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  const init = { method, body: body === undefined ? undefined : JSON.stringify(body), signal };
+  try {
+    return await request<T>(path, init);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 403 && err.field === 'csrf')) throw err;
+    const me = await request<MeResponse>('/api/me');
+    if (!me.user || me.csrfToken === null || me.csrfToken === csrfToken) throw err;
+    setCsrfToken(me.csrfToken);
+    return request<T>(path, init);
+  }
+}
+
+export const query = (params: Record<string, string | number | undefined>): string => {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
   return q.toString();
@@ -199,8 +246,11 @@ export const api = {
       signal: opts.signal,
     }),
 
-  assess: (body: AssessRequest, signal?: AbortSignal) =>
-    request<AssessSummary>('/api/assess', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal }),
+  assess: (body: AssessRequest, signal?: AbortSignal) => send<AssessSummary>('POST', '/api/assess', body, signal),
+
+  me: () => request<MeResponse>('/api/me'),
+  login: (name: string, password: string) => send<{ user: SessionUser; csrfToken: string }>('POST', '/api/login', { name, password }),
+  logout: () => send<unknown>('POST', '/api/logout', {}),
 
   route: (from: LngLat, to: { facility: number } | { at: LngLat }, signal?: AbortSignal) =>
     request<RouteResponse>(`/api/route?${query({ from: lonLatParam(from), ...('facility' in to ? { facility: to.facility } : { to: lonLatParam(to.at) }) })}`, { signal }),
@@ -217,6 +267,8 @@ export const pointFeature = <P>(at: LngLat, properties: P): Feature<Point, P> =>
 /** A message for the page: the known "no answer here" cases in the page's language, else the server's message. */
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) {
+    if (err.status === 429) return t('errors.rateLimited');
+    if (err.status === 401) return t('errors.loginNeeded');
     if (err.status === 404 && (err.field === 'at' || err.field === 'from')) return t('errors.noAnswerHere', { detail: err.message });
     if (err.status === 404 && err.field === 'url') return t('errors.notAvailable');
     return err.message;

@@ -52,8 +52,29 @@ function lookup(dict: Dict, key: string): string | undefined {
   return typeof node === 'string' ? node : undefined;
 }
 
+/** bumped when a lazily loaded part brings its strings, so texts already shown re-render. */
+const messagesVersion = ref(0);
+
+function merge(into: Dict, from: Dict): void {
+  for (const [k, v] of Object.entries(from)) {
+    const here = into[k];
+    if (typeof v === 'object' && typeof here === 'object') merge(here, v);
+    else into[k] = v;
+  }
+}
+
+/**
+ * Strings of a part of the app loaded on demand (the planning panels), kept out of the first
+ * load: merged into the dictionaries when that part's chunk runs.
+ */
+export function addMessages(messages: Record<Locale, Dict>): void {
+  for (const l of LOCALES) merge(dictionaries[l], messages[l]);
+  messagesVersion.value++;
+}
+
 /** The string for `key` in the current locale (zh-CN, then the key itself, if missing). */
 export function t(key: string, params?: Record<string, string | number>): string {
+  void messagesVersion.value; // re-render when strings arrive
   const s = lookup(dictionaries[locale.value], key) ?? lookup(dictionaries['zh-CN'], key) ?? key;
   if (!params) return s;
   return s.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
