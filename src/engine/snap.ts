@@ -193,6 +193,16 @@ export function buildSnapIndex(g: WalkGraph): SnapIndex {
   return new SnapIndex(g);
 }
 
+/** Snap indexes by graph: graphs are immutable, and building one costs more than many snaps. */
+const INDEXES = new WeakMap<WalkGraph, SnapIndex>();
+
+/** The graph's snap index, built on first use and kept as long as the graph lives. */
+export function snapIndexFor(g: WalkGraph): SnapIndex {
+  let idx = INDEXES.get(g);
+  if (!idx) INDEXES.set(g, (idx = buildSnapIndex(g)));
+  return idx;
+}
+
 /**
  * Nearest position on the nearest walkable edge, or null if no edge is within maxMetres.
  * Distances use a local equirectangular metric about the query point.

@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { buildSnapIndex, snapPreferMain, type Snap, type SnapIndex } from '../engine/snap.js';
+import { snapIndexFor, snapPreferMain, type Snap } from '../engine/snap.js';
 import { CRS_IDS, parseCrs, toWgs84, type Crs } from '../ingest/crs.js';
 import { decodeText, parseCsv } from '../ingest/text-table.js';
 import { WALK_CLASSES } from '../ingest/walkability.js';
@@ -52,15 +52,36 @@ const COLUMN_NAMES: Record<'lon' | 'lat' | 'name' | 'capacity' | 'crs', string[]
   crs: ['crs', '坐标系'],
 };
 
-const snapIndexes = new WeakMap<Region, SnapIndex>();
-function snapIndex(region: Region): SnapIndex {
-  let idx = snapIndexes.get(region);
-  if (!idx) snapIndexes.set(region, (idx = buildSnapIndex(region.graph)));
-  return idx;
+/**
+ * Thin points to the one nearest each grid cell's centre (cells of `spacing` metres in a local
+ * equirectangular frame at the region's middle latitude); returns the kept indices, ascending.
+ * `keep(i)` false skips a point.
+ */
+function thinToGrid(region: Region, count: number, lon: (i: number) => number, lat: (i: number) => number, spacing: number, keep: (i: number) => boolean): number[] {
+  const lat0 = (region.meta.bbox[1] + region.meta.bbox[3]) / 2;
+  const ky = 111_195;
+  const kx = ky * Math.cos((lat0 * Math.PI) / 180);
+  const cells = new Map<string, { i: number; d: number }>();
+  for (let i = 0; i < count; i++) {
+    if (!keep(i)) continue;
+    const x = lon(i) * kx;
+    const y = lat(i) * ky;
+    const cx = Math.floor(x / spacing);
+    const cy = Math.floor(y / spacing);
+    const d = Math.hypot(x - (cx + 0.5) * spacing, y - (cy + 0.5) * spacing);
+    const key = `${cx},${cy}`;
+    const cur = cells.get(key);
+    if (!cur || d < cur.d) cells.set(key, { i, d });
+  }
+  return [...cells.values()].map((c) => c.i).sort((a, b) => a - b);
+}
+
+function checkSpacing(spacing: number): void {
+  if (!(spacing >= 5 && spacing <= 10_000)) throw new PlanInputError(`candidate spacing ${spacing} m is not in [5, 10000]`, 'spacing');
 }
 
 function snapAll(region: Region, list: Omit<Candidate, 'snap'>[]): Candidate[] {
-  const idx = snapIndex(region);
+  const idx = snapIndexFor(region.graph);
   return list.map((c) => ({ ...c, snap: snapPreferMain(idx, c.lon, c.lat, region.meta.snapLimitMetres) }));
 }
 
@@ -202,25 +223,10 @@ export function readCandidateFile(region: Region, file: string, opts: { crs?: Cr
  */
 export function networkCandidates(region: Region, opts: { spacingMetres?: number } = {}): CandidateSet {
   const spacing = opts.spacingMetres ?? 100;
-  if (!(spacing >= 5 && spacing <= 10_000)) throw new PlanInputError(`candidate spacing ${spacing} m is not in [5, 10000]`, 'spacing');
+  checkSpacing(spacing);
   const g = region.graph;
-  const lat0 = (region.meta.bbox[1] + region.meta.bbox[3]) / 2;
-  const ky = 111_195;
-  const kx = ky * Math.cos((lat0 * Math.PI) / 180);
-  const cells = new Map<string, { node: number; d: number }>();
-  for (let u = 0; u < g.nodeCount; u++) {
-    if (g.nodeComponent[u] !== 0) continue;
-    const x = g.nodeCoords[2 * u] * kx;
-    const y = g.nodeCoords[2 * u + 1] * ky;
-    const cx = Math.floor(x / spacing);
-    const cy = Math.floor(y / spacing);
-    const d = Math.hypot(x - (cx + 0.5) * spacing, y - (cy + 0.5) * spacing);
-    const key = `${cx},${cy}`;
-    const cur = cells.get(key);
-    if (!cur || d < cur.d) cells.set(key, { node: u, d });
-  }
-  const nodes = [...cells.values()].map((c) => c.node).sort((a, b) => a - b);
-  const idx = snapIndex(region);
+  const nodes = thinToGrid(region, g.nodeCount, (u) => g.nodeCoords[2 * u], (u) => g.nodeCoords[2 * u + 1], spacing, (u) => g.nodeComponent[u] === 0);
+  const idx = snapIndexFor(region.graph);
   const candidates: Candidate[] = nodes.map((u) => {
     const lon = g.nodeCoords[2 * u];
     const lat = g.nodeCoords[2 * u + 1];
@@ -236,23 +242,9 @@ export function networkCandidates(region: Region, opts: { spacingMetres?: number
  */
 export function homeCandidates(region: Region, opts: { spacingMetres?: number } = {}): CandidateSet {
   const spacing = opts.spacingMetres ?? 100;
-  if (!(spacing >= 5 && spacing <= 10_000)) throw new PlanInputError(`candidate spacing ${spacing} m is not in [5, 10000]`, 'spacing');
+  checkSpacing(spacing);
   const t = region.residences;
-  const lat0 = (region.meta.bbox[1] + region.meta.bbox[3]) / 2;
-  const ky = 111_195;
-  const kx = ky * Math.cos((lat0 * Math.PI) / 180);
-  const cells = new Map<string, { r: number; d: number }>();
-  for (let r = 0; r < t.count; r++) {
-    const x = t.lon[r] * kx;
-    const y = t.lat[r] * ky;
-    const cx = Math.floor(x / spacing);
-    const cy = Math.floor(y / spacing);
-    const d = Math.hypot(x - (cx + 0.5) * spacing, y - (cy + 0.5) * spacing);
-    const key = `${cx},${cy}`;
-    const cur = cells.get(key);
-    if (!cur || d < cur.d) cells.set(key, { r, d });
-  }
-  const rows = [...cells.values()].map((c) => c.r).sort((a, b) => a - b);
+  const rows = thinToGrid(region, t.count, (r) => t.lon[r], (r) => t.lat[r], spacing, () => true);
   const all = snapAll(
     region,
     rows.map((r) => ({ lon: t.lon[r], lat: t.lat[r], name: t.names[r] || `住宅 ${r}`, source: 'homes' as const, ref: r })),

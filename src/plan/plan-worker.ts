@@ -10,7 +10,7 @@
  */
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { insideRegion } from '../access/context.js';
-import { buildSnapIndex, snapPreferMain, type SnapIndex } from '../engine/snap.js';
+import { snapIndexFor, snapPreferMain } from '../engine/snap.js';
 import { decodeRegion, readRegion } from '../region/region-file.js';
 import type { Region } from '../region/region.js';
 import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
@@ -52,13 +52,10 @@ export interface PlanParams {
   seed?: number;
 }
 
-const snapIndexes = new WeakMap<Region, SnapIndex>();
-
 /** Candidates at the given points, snapped as runPlan's candidate lists are (nearest main-network way within the snap limit). */
 export function pointCandidates(region: Region, points: readonly CandidatePoint[]): CandidateSet {
   if (points.length === 0) throw new PlanInputError('candidates.points is empty: give at least one site', 'candidates');
-  let idx = snapIndexes.get(region);
-  if (!idx) snapIndexes.set(region, (idx = buildSnapIndex(region.graph)));
+  const idx = snapIndexFor(region.graph);
   const candidates: Candidate[] = points.map((p, i) => {
     if (!Number.isFinite(p.lon) || !Number.isFinite(p.lat) || Math.abs(p.lon) > 180 || Math.abs(p.lat) > 90) {
       throw new PlanInputError(`candidates.points[${i}]: ${p.lon},${p.lat} is not a WGS-84 lon,lat`, 'candidates');

@@ -29,7 +29,7 @@
 import type Flatbush from 'flatbush';
 import { haversineMetres, metresPerDegLon, METRES_PER_DEG_LAT } from '../engine/geo.js';
 import { buildWalkGraph, componentSizes, EDGE_FLAG_SYNTHETIC, type EdgeList, type WalkGraph } from '../engine/graph.js';
-import { buildSnapIndex, snapPoint, snapPreferMain, type SnapIndex } from '../engine/snap.js';
+import { snapIndexFor, snapPoint, snapPreferMain, type SnapIndex } from '../engine/snap.js';
 import { WALK_CLASSES } from '../ingest/walkability.js';
 import type { ResidenceSnaps } from '../ingest/residences/index.js';
 import type { Facility, FacilitySnaps, Region, RegionMeta } from '../region/region.js';
@@ -67,14 +67,7 @@ export interface ApplyOptions {
   taxonomy?: Taxonomy;
 }
 
-/** Snap indexes by graph: building one costs more than a facility edit, and graphs are immutable. */
-const INDEXES = new WeakMap<WalkGraph, SnapIndex>();
-
-export function snapIndexFor(g: WalkGraph): SnapIndex {
-  let idx = INDEXES.get(g);
-  if (!idx) INDEXES.set(g, (idx = buildSnapIndex(g)));
-  return idx;
-}
+export { snapIndexFor } from '../engine/snap.js';
 
 /** A new region with the edits applied (the base is not changed). Throws ScenarioEditError naming the edit at fault. */
 export function applyScenario(base: Region, edits: readonly Edit[], opts: ApplyOptions = {}): Region {
