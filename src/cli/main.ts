@@ -54,7 +54,9 @@ export async function main(argv: string[]): Promise<number> {
   };
   const eager = new Set(program.commands.map((c) => c.name()));
   const asked = argv.slice(2).find((a) => !a.startsWith('-'));
+  const versionOnly = asked === undefined && argv.slice(2).some((a) => a === '-V' || a === '--version');
   for (const [name, load] of Object.entries(lazy)) {
+    if (versionOnly) break;
     // help, no command, or an unknown one: register everything so help and "unknown command" are complete
     if (asked === undefined || asked === 'help' || asked === name || (!eager.has(asked) && !(asked in lazy))) (await load())(program);
   }
