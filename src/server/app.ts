@@ -33,7 +33,7 @@ import type { Region } from '../region/region.js';
 import { NotFoundError, type QuarterStore } from '../store/store.js';
 import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
 import { createAuth, registerAuthRoutes, registerCookies, type AuthOptions } from './auth.js';
-import type { RateLimits, StoreRouteContext } from './context.js';
+import type { RateLimits, ReadRouteContext, StoreRouteContext } from './context.js';
 import { effectiveRegion, type EffectiveRegion } from './facility-edits.js';
 import { defaultPlanWorkerScript, PlanRunner } from './plan-runner.js';
 import { registerExportRoutes } from './routes/exports.js';
@@ -44,7 +44,7 @@ import { registerSurveyRoutes } from './routes/survey.js';
 import { registerUserRoutes } from './routes/users.js';
 import { SECURITY_SCHEMES } from './schemas.js';
 import { acceptedEncodings, BasemapPayload } from './basemap.js';
-import { LruCache, type LruStats } from './cache.js';
+import { LruCache, ResponseBody, type LruStats } from './cache.js';
 import { ApiError, badRequest, installErrorHandlers, notFound } from './errors.js';
 import { walkRoute, type RouteEnd } from './route.js';
 import { buildSearchIndex, normaliseForSearch, SEARCH_KINDS, type SearchIndex } from './search.js';
@@ -254,7 +254,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   const limits: RateLimits = opts.rateLimit === false ? { readsPerMinute: null, loginsPerMinute: null, surveysPerHour: null } : { ...DEFAULT_RATE_LIMITS, ...opts.rateLimit };
   const walkingIds = loadWalkingProfiles().map((p) => p.id);
   const standardsIds = listStandardsProfiles().map((p) => p.id);
-  const cache = new LruCache(opts.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES, opts.cache?.maxBytes ?? DEFAULT_CACHE_BYTES);
+  const cache = new LruCache<ResponseBody>(opts.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES, opts.cache?.maxBytes ?? DEFAULT_CACHE_BYTES, (b) => b.bytes);
 
   // derived from the region, built on first use, dropped by invalidate()
   const contexts = new Map<string, RoutingContext>();
@@ -269,16 +269,23 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   };
   const basemap = (): BasemapPayload => (basemapPayload ??= new BasemapPayload(region));
   const search = (): SearchIndex => (searchIndex ??= buildSearchIndex(region, basemap().source === 'osm' ? basemap().streets() : []));
-  /** A cached JSON answer, or make, cache and send it. */
-  const sendCached = (reply: FastifyReply, key: string, make: () => unknown): FastifyReply => {
+  /**
+   * A cached JSON answer, or make, cache and send it — as finished bytes, compressed once per
+   * encoding (@fastify/compress leaves a body with a content-encoding alone).
+   */
+  const sendCached = (req: FastifyRequest, reply: FastifyReply, key: string, make: () => unknown): FastifyReply => {
     const fullKey = `${version}|${key}`;
     let body = cache.get(fullKey);
     reply.header('x-cache', body === undefined ? 'MISS' : 'HIT');
     if (body === undefined) {
-      body = JSON.stringify(make());
+      body = new ResponseBody(JSON.stringify(make()));
       cache.set(fullKey, body);
     }
-    return reply.type('application/json; charset=utf-8').send(body);
+    const { encoding, bytes, grew } = body.encode(acceptedEncodings(req.headers['accept-encoding']));
+    if (grew) cache.set(fullKey, body);
+    reply.header('vary', 'accept-encoding');
+    if (encoding !== 'identity') reply.header('content-encoding', encoding);
+    return reply.type('application/json; charset=utf-8').send(bytes);
   };
   const contextFor = (profile: string): RoutingContext => {
     if (!walkingIds.includes(profile)) throw badRequest('profile', `unknown walking profile "${profile}" (known: ${walkingIds.join(', ')})`);
@@ -475,7 +482,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const { at, profile, maxMinutes } = req.query;
       const ctx = contextFor(profile);
       const { lon, lat } = pointIn(ctx, 'at', at);
-      return sendCached(reply, `nearest|${ctx.profile.id}|${maxMinutes}|${lon},${lat}`, () => {
+      return sendCached(req, reply, `nearest|${ctx.profile.id}|${maxMinutes}|${lon},${lat}`, () => {
         const res = nearestFromPoint(ctx, lon, lat, { maxMinutes, formats: taxonomy.formats.map((f) => f.id) });
         if (!res) throw notFound('at', `at ${lon},${lat}: no walkable way nearby`);
         return {
@@ -510,7 +517,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       if (minutes.some((m) => !(m >= 0.5 && m <= 120))) throw badRequest('minutes', 'querystring/minutes: every threshold must be in [0.5, 120] minutes');
       const ctx = contextFor(profile);
       const { lon, lat, snap } = pointIn(ctx, 'at', at);
-      return sendCached(reply, `isochrone|${ctx.profile.id}|${minutes.join(',')}|${cell}|${lon},${lat}`, () => {
+      return sendCached(req, reply, `isochrone|${ctx.profile.id}|${minutes.join(',')}|${cell}|${lon},${lat}`, () => {
         const g = region.graph;
         const seeds = snapsToSources([snap], ctx.edgeSec, g, ctx.profile.speedMps);
         runDijkstra(g, ctx.arcSec, ctx.ws, seeds.nodes, seeds.seconds, Math.max(...minutes) * 60);
@@ -668,6 +675,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return search().search(q, limit);
     },
   );
+
+  const reads: ReadRouteContext = { region: () => region, taxonomy, contextFor, pointIn, checkFormat, sendCached, standardsFor };
+  void reads; // read-only route modules take it (routes/*.ts)
 
   // ---- the store-backed routes (503 without a store)
   const auth = createAuth(store);

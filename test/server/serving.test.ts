@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brotliDecompressSync } from 'node:zlib';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Region } from '../../src/region/region.js';
 import { buildServer } from '../../src/server/app.js';
@@ -103,6 +103,30 @@ describe('response cache', () => {
     expect(formats.json().formats.find((f: { id: string }) => f.id === 'pharmacy').count).toBe(0);
     app.quarter.invalidate(hand.region);
     expect(app.quarter.region).toBe(hand.region);
+  });
+
+  test('a cached answer is kept compressed: gzip and br decode to the identity body, a hit is the same bytes, and the cache counts the extra bytes', async () => {
+    const small = await buildServer({ region: hand.region, webRoot });
+    try {
+      const url = `/api/isochrone?at=${at()}&minutes=5,10,15`;
+      const plain = await small.inject({ method: 'GET', url, headers: { 'accept-encoding': 'identity' } });
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(plain.rawPayload.length).toBeGreaterThan(1024); // worth compressing
+      const bytesPlain = small.quarter.cacheStats().bytes;
+      const gz = await small.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(gz.headers['x-cache']).toBe('HIT');
+      expect(gunzipSync(gz.rawPayload).equals(plain.rawPayload)).toBe(true);
+      const br = await small.inject({ method: 'GET', url, headers: { 'accept-encoding': 'br;q=1, gzip;q=0.5' } });
+      expect(br.headers['content-encoding']).toBe('br');
+      expect(brotliDecompressSync(br.rawPayload).equals(plain.rawPayload)).toBe(true);
+      expect(small.quarter.cacheStats().bytes).toBe(bytesPlain + gz.rawPayload.length + br.rawPayload.length);
+      const again = await small.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
+      expect(again.rawPayload.equals(gz.rawPayload)).toBe(true);
+      expect(again.headers.vary).toMatch(/accept-encoding/);
+    } finally {
+      await small.close();
+    }
   });
 
   test('bounded: the least recently used entry goes first', async () => {
