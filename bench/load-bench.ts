@@ -2,8 +2,10 @@
  * Load bench for the HTTP API (issue target: isochrone endpoint p50 ≤ 10 ms, p99 ≤ 50 ms at 100
  * concurrent connections on Krems), loopback only, bounded in time. The server runs in a child
  * process (its own event loop, as in production: `quarter serve`); autocannon drives it from this
- * one. Two runs: 2,000 distinct random network points (cold: every request computes — the cache
- * cannot help) and 50 points (warm: most answers come from the response cache).
+ * one. Four runs: a new random network point on every request (every answer computed: the
+ * engine's throughput, which bounds latency by Little's law), 2,000 points (each computed once,
+ * then served from the response cache), 50 points, and 2,000 points asking for compressed answers
+ * as browsers do (compressed once per cache entry).
  *
  * npm run build && node dist/bench/load-bench.js [--seconds 15] — prints a markdown table and
  * writes bench/out/load.json.
@@ -52,7 +54,7 @@ async function startServer(regionFile: string): Promise<{ url: string; stop: () 
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-async function drive(url: string, name: string, coords: Float64Array, count: number, seconds: number): Promise<LoadRun> {
+async function drive(url: string, name: string, coords: Float64Array, count: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadRun> {
   const paths: string[] = [];
   for (let i = 0; i < count; i++) paths.push(`/api/isochrone?at=${coords[2 * i].toFixed(6)},${coords[2 * i + 1].toFixed(6)}&minutes=5,10,15`);
   let k = 0;
@@ -60,6 +62,7 @@ async function drive(url: string, name: string, coords: Float64Array, count: num
     url,
     connections: LOAD_TARGETS.connections,
     duration: seconds,
+    headers,
     requests: [{ setupRequest: (req) => ({ ...req, path: paths[k++ % paths.length] }) }],
   });
   return {
@@ -83,7 +86,10 @@ mkdirSync(BENCH_OUT, { recursive: true });
 const regionFile = join(BENCH_OUT, 'load-krems.quarter');
 const region = await importRegion(join(ROOT, 'data', 'krems', 'krems.osm.pbf'));
 writeRegion(regionFile, region);
-const pts = sampleNetworkPoints(region.graph, 2000, 5);
+// enough distinct points that the "new point every request" run never repeats one (≤ 25,000 req/s)
+const FRESH = Math.max(2000, Math.ceil(seconds * 25_000));
+const pts = sampleNetworkPoints(region.graph, FRESH, 5);
+const fresh = sampleNetworkPoints(region.graph, FRESH, 6);
 const server = await startServer(regionFile);
 say(`server at ${server.url}`);
 const machine = describeMachine();
@@ -91,9 +97,12 @@ const load0 = loadavg()[0];
 try {
   // warm-up: JIT and first allocations
   await drive(server.url, 'warm-up', pts.coords, 200, 3);
-  const cold = await drive(server.url, 'distinct points (no cache help)', pts.coords, 2000, seconds);
+  // every request computes: the engine's throughput, which no cache changes
+  const uncached = await drive(server.url, 'a new point every request (every answer computed)', fresh.coords, FRESH, seconds);
+  const spread = await drive(server.url, '2,000 points (each computed once, then cached)', pts.coords, 2000, seconds);
   const warm = await drive(server.url, '50 points (cache)', pts.coords, 50, seconds);
-  const runs = [cold, warm];
+  const browser = await drive(server.url, '2,000 points, Accept-Encoding: br, gzip (as browsers ask)', pts.coords, 2000, seconds, { 'accept-encoding': 'br, gzip' });
+  const runs = [uncached, spread, warm, browser];
   writeFileSync(join(BENCH_OUT, 'load.json'), JSON.stringify({ machine, load: [load0, loadavg()[0]], seconds, runs }, null, 1));
   const L: string[] = [];
   L.push(`### Isochrone endpoint under load (autocannon, ${LOAD_TARGETS.connections} connections, ${seconds} s per run, Krems, loopback)`);
