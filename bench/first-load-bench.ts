@@ -1,0 +1,147 @@
+/**
+ * Planner first load (issue target: ≤ 2 s on the demo, with a stated gzip JS budget). The server
+ * runs `quarter serve` on the Krems demo (with its basemap) in its own process; Debian's Chromium,
+ * driven by playwright-core, opens the planner page in a fresh browser context each time (empty
+ * HTTP cache: a first visit), and the page's own performance mark "quarter:map-idle" (the map's
+ * first complete frame with the basemap and the facilities) is the measure. A repeat visit in the
+ * same context (hashed assets from the HTTP cache) is measured too.
+ *
+ * Headless Chromium here renders WebGL in software (SwiftShader, no GPU): the map's own drawing
+ * is slower than on a planner's laptop, so these figures are an upper bound.
+ *
+ * npm run build && npm run build:web && node dist/bench/first-load-bench.js [--runs 7]
+ * — prints a markdown table and writes bench/out/first-load.json.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { importRegion } from '../src/region/import-region.js';
+import { writeRegion } from '../src/region/region-file.js';
+import { BENCH_OUT, describeMachine, median, percentile, ROOT } from './util.js';
+
+const say = (s: string): void => void process.stderr.write(s + '\n');
+export const FIRST_LOAD_TARGET_MS = 2000;
+/** The first-load JS budget (gzip), also asserted by test/e2e/planning.test.ts. */
+export const FIRST_LOAD_JS_BUDGET_BYTES = 350 * 1024;
+const CHROMIUM = process.env.QUARTER_CHROMIUM ?? '/usr/bin/chromium';
+const LAUNCH_ARGS = ['--no-sandbox', '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--ignore-gpu-blocklist'];
+
+interface Visit {
+  /** navigation start → DOMContentLoaded (ms). */
+  domContentLoaded: number;
+  /** navigation start → the map's first complete frame (ms). */
+  mapIdle: number;
+  /** bytes over the wire (compressed) by kind. */
+  jsBytes: number;
+  cssBytes: number;
+  dataBytes: number;
+  requests: number;
+}
+
+async function startServer(regionFile: string, db: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--region', regionFile, '--port', '0', '--host', '127.0.0.1', '--db', db, '--no-rate-limit'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
+    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
+  });
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
+/** Open the planner in this context and wait for the map's first complete frame. */
+async function visit(context: BrowserContext, url: string): Promise<Visit> {
+  const page = await context.newPage();
+  try {
+    await page.goto(url);
+    await page.waitForFunction(() => performance.getEntriesByName('quarter:map-idle').length > 0, null, { timeout: 120_000 });
+    return await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+      const res = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+      const sum = (pred: (r: PerformanceResourceTiming) => boolean): number => res.filter(pred).reduce((t, r) => t + r.transferSize, 0);
+      return {
+        domContentLoaded: nav.domContentLoadedEventEnd,
+        mapIdle: performance.getEntriesByName('quarter:map-idle')[0].startTime,
+        jsBytes: sum((r) => r.name.endsWith('.js')),
+        cssBytes: sum((r) => r.name.endsWith('.css')),
+        dataBytes: sum((r) => r.name.includes('/api/')),
+        requests: res.length + 1,
+      };
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+const args = process.argv.slice(2);
+const ri = args.indexOf('--runs');
+const runs = ri >= 0 ? Number(args[ri + 1]) : 7;
+if (!(runs >= 1 && runs <= 50)) throw new Error('--runs must be 1–50');
+if (!existsSync(join(ROOT, 'dist', 'web', 'index.html'))) throw new Error('the web app is not built: run npm run build:web first');
+if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM} (apt-get install chromium, or set QUARTER_CHROMIUM)`);
+
+mkdirSync(BENCH_OUT, { recursive: true });
+const regionFile = join(BENCH_OUT, 'first-load-krems.quarter');
+const db = join(BENCH_OUT, 'first-load.db');
+rmSync(db, { force: true });
+writeRegion(regionFile, await importRegion(join(ROOT, 'data', 'krems', 'krems.osm.pbf')));
+const server = await startServer(regionFile, db);
+say(`server at ${server.url}`);
+const machine = describeMachine();
+const load0 = loadavg()[0];
+const browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+const first: Visit[] = [];
+const repeat: Visit[] = [];
+try {
+  // warm-up: the server's basemap compression and Chromium's shader caches are not what we measure
+  const warm = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+  await visit(warm, server.url + '/');
+  await warm.close();
+  for (let i = 0; i < runs; i++) {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, locale: 'zh-CN' });
+    first.push(await visit(context, server.url + '/'));
+    repeat.push(await visit(context, server.url + '/'));
+    await context.close();
+    say(`run ${i + 1}/${runs}: first ${first[i].mapIdle.toFixed(0)} ms, repeat ${repeat[i].mapIdle.toFixed(0)} ms`);
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
+
+const kb = (b: number): string => (b / 1024).toFixed(0);
+const row = (name: string, vs: Visit[]): string => {
+  const idle = vs.map((v) => v.mapIdle);
+  const p50 = median(idle);
+  const p90 = percentile(idle, 90);
+  const met = p50 <= FIRST_LOAD_TARGET_MS ? 'met (p50)' : 'MISSED';
+  const v = vs[0];
+  return `| ${name} | ${vs.length} | ${median(vs.map((x) => x.domContentLoaded)).toFixed(0)} | ${p50.toFixed(0)} | ${p90.toFixed(0)} | ${kb(v.jsBytes)} | ${kb(v.cssBytes)} | ${kb(v.dataBytes)} | ${v.requests} | ${name.startsWith('first') ? met : '—'} |`;
+};
+writeFileSync(join(BENCH_OUT, 'first-load.json'), JSON.stringify({ machine, load: [load0, loadavg()[0]], first, repeat }, null, 1));
+const L: string[] = [];
+L.push(`### Planner first load (Krems demo with basemap, Debian Chromium headless, software WebGL)`);
+L.push('');
+L.push(
+  `Measured ${machine.dateUtc}, ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; server \`quarter serve\` in its own process on loopback; 1-minute load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}. ` +
+    `Measure: navigation start → the page's "quarter:map-idle" mark (first complete map frame with basemap and facilities). Target ≤ ${FIRST_LOAD_TARGET_MS} ms; JS budget ${kb(FIRST_LOAD_JS_BUDGET_BYTES)} kB gzip. Bytes are as transferred (compressed).`,
+);
+L.push('');
+L.push('| visit | runs | DOMContentLoaded p50 ms | map idle p50 ms | map idle p90 ms | JS kB | CSS kB | API data kB | requests | target |');
+L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+L.push(row('first visit (empty cache)', first));
+L.push(row('repeat visit (HTTP cache)', repeat));
+const jsOk = first[0].jsBytes <= FIRST_LOAD_JS_BUDGET_BYTES;
+L.push('');
+L.push(`First-load JS ${kb(first[0].jsBytes)} kB gzip: ${jsOk ? 'within' : 'OVER'} the ${kb(FIRST_LOAD_JS_BUDGET_BYTES)} kB budget.`);
+process.stdout.write(L.join('\n') + '\n');
