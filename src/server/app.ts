@@ -339,7 +339,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     }
   };
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false });
+  // removeAdditional off: a body field the schema does not know is refused (400 naming it), not silently dropped
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: BODY_LIMIT, trustProxy: opts.trustProxy ?? false, ajv: { customOptions: { removeAdditional: false } } });
   // first: hooks apply to the routes registered after them
   installSecurityHeaders(app);
   installErrorHandlers(app);

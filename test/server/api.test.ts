@@ -228,6 +228,11 @@ describe('invalid requests: 4xx JSON naming the field, never 500', () => {
     expect((await expectRejected(res, 400, 'profile')).message).toMatch(/no-such-standard/);
   });
 
+  test('a body field the schema does not know is refused and named, not silently dropped', async () => {
+    const res = await app.inject({ method: 'POST', url: '/api/assess', payload: { profile: 'mofcom-2021', populaton: 24000 } });
+    expect((await expectRejected(res, 400, 'populaton')).message).toMatch(/populaton/);
+  });
+
   test('bad numbers and lists', async () => {
     await rejectGet(`/api/nearest?at=${at()}&maxMinutes=abc`, 400, 'maxMinutes');
     await rejectGet(`/api/nearest?at=${at()}&maxMinutes=100000`, 400, 'maxMinutes');
