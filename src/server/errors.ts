@@ -52,7 +52,6 @@ const FIELD_HINTS: Record<string, string> = {
   profile: 'must be a profile id (letters, digits, - and _)',
   format: 'must be a format id (lower-case letters, digits and _)',
   bbox: 'must be "west,south,east,north" in degrees',
-  maxMinutes: 'must be a number of minutes in [1, 240]',
   population: 'must be a number in [0, 2000000000]',
   cell: 'must be a number of metres in [5, 200]',
 };

@@ -1,8 +1,9 @@
 /**
  * Resident page on a phone-sized screen, in a real browser against the real server on the Krems
  * region. References: street names and geometry read from the OSM extract by the test itself,
- * API answers fetched by the test at the point the page asked about, and the route's length
- * summed here from its geometry.
+ * the API's own /api/nearby answer fetched by the test for the point and minute the page asked
+ * about (services by band and format, minutes, open badges), that answer checked in turn against
+ * /api/nearest and /api/route, and the route's length summed here from its geometry.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +15,28 @@ import { apiJson, openPage, ROOT, screenshot, startE2e, waitForMapIdle, type E2e
 const taxonomy = (JSON.parse(readFileSync(join(ROOT, 'data', 'taxonomy', 'formats.json'), 'utf8')) as { formats: Array<{ id: string; name: { 'zh-CN': string } }> }).formats;
 const zhName = (id: string): string => taxonomy.find((f) => f.id === id)!.name['zh-CN'];
 
+interface NearbyFacilityBody {
+  id: number;
+  name: string;
+  formats: string[];
+  lon: number;
+  lat: number;
+  minutes: number;
+  band: 5 | 10 | 15 | null;
+  open: 'open' | 'closed' | 'unknown';
+  openingHours: string | null;
+}
+interface NearbyBody {
+  at: [number, number];
+  time: string;
+  timeZone: string | null;
+  total: number;
+  truncated: boolean;
+  facilities: NearbyFacilityBody[];
+  formats: Array<{ format: string; within: Record<string, number>; nearestMinutes: number | null }>;
+}
 interface NearestBody {
-  formats: Array<{ format: string; nearest: { id: number; name: string; lon: number; lat: number; minutes: number } | null }>;
+  formats: Array<{ format: string; nearest: { id: number; minutes: number } | null }>;
 }
 interface RouteBody {
   seconds: number;
@@ -89,43 +110,93 @@ afterAll(async () => {
 
 const realErrors = (t: TrackedPage): string[] => t.errors.filter((e) => !/status of 404/.test(e));
 
-/** The `at` the page sent to /api/nearest (the reference is asked at exactly this point). */
-async function nearestAt(page: Page, act: () => Promise<unknown>): Promise<[number, number]> {
-  const [req] = await Promise.all([page.waitForRequest((r) => r.url().includes('/api/nearest?')), act()]);
-  const at = new URL(req.url()).searchParams.get('at')!.split(',').map(Number);
-  return [at[0], at[1]];
+/** The badge texts of the three open states, as a resident reads them. */
+const OPEN_TEXT: Record<NearbyFacilityBody['open'], string> = { open: '营业中', closed: '已打烊', unknown: '营业时间未知' };
+/** Facilities shown per format group before "show more" (ServiceBands.vue). */
+const PREVIEW = 3;
+
+/** The `at` the page sent to /api/nearby (the reference is asked at exactly this point) and the answer it got. */
+async function nearbyAt(page: Page, act: () => Promise<unknown>): Promise<{ at: [number, number]; answer: NearbyBody }> {
+  const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes('/api/nearby?')), act()]);
+  const at = new URL(res.url()).searchParams.get('at')!.split(',').map(Number);
+  return { at: [at[0], at[1]], answer: (await res.json()) as NearbyBody };
 }
 
-/** The services list against the API: formats per band (≤ 5, 5–10, 10–15 minutes) with their minutes, and the missing ones. */
-async function expectServicesMatch(page: Page, at: [number, number]): Promise<NearestBody> {
+/**
+ * The services list against the API's own /api/nearby answer, fetched here for the point and the
+ * minute the page's answer was for: per band the formats, in each the facilities nearest first
+ * with name, minutes and open badge; the formats missing within 15 minutes. Returns that answer.
+ */
+async function expectServicesMatch(page: Page, at: [number, number], time: string): Promise<NearbyBody> {
   await page.waitForSelector('.services .band');
-  const ref = await apiJson<NearestBody>(env, `/api/nearest?at=${at[0]},${at[1]}&maxMinutes=30`);
-  const bounds: Array<[number, number]> = [
-    [-Infinity, 5],
-    [5, 10],
-    [10, 15],
-  ];
-  for (const [lo, hi] of bounds) {
-    const expected = ref.formats.filter((f) => f.nearest && f.nearest.minutes > lo && f.nearest.minutes <= hi);
-    const rows = await page.$$eval(`.band[data-band="${hi}"] .service-list > li`, (lis) =>
+  const ref = await apiJson<NearbyBody>(env, `/api/nearby?at=${at[0]},${at[1]}&maxMinutes=15&time=${encodeURIComponent(time)}`);
+  expect(ref.time).toBe(time);
+  expect(ref.truncated).toBe(false);
+  await expect(page.locator('.open-note').textContent()).resolves.toContain(time.slice(11, 16));
+  for (const band of [5, 10, 15] as const) {
+    const inBand = ref.facilities.filter((f) => f.band === band);
+    const expectedFormats = [...new Set(inBand.flatMap((f) => f.formats))];
+    const groups = await page.$$eval(`.band[data-band="${band}"] .format-group`, (lis) =>
       lis.map((li) => ({
-        format: li.getAttribute('data-format'),
+        format: li.getAttribute('data-format')!,
         name: li.querySelector('.format-name')?.textContent,
-        minutes: li.querySelector('.minutes')?.textContent,
-        facility: li.querySelector('.facility-name')?.textContent,
+        count: li.querySelector('.group-count')?.textContent,
+        rows: [...li.querySelectorAll('.service')].map((s) => ({
+          id: Number(s.getAttribute('data-facility')),
+          name: s.querySelector('.service-name')?.textContent,
+          minutes: s.querySelector('.minutes')?.textContent,
+          badge: s.querySelector('.open-badge')?.textContent,
+        })),
       })),
     );
-    expect(rows.map((r) => r.format).sort()).toEqual(expected.map((f) => f.format).sort());
-    for (const r of rows) {
-      const f = expected.find((x) => x.format === r.format)!;
-      expect(r.name).toBe(zhName(f.format));
-      expect(Math.abs(num(r.minutes) - f.nearest!.minutes)).toBeLessThanOrEqual(0.05 + 1e-9);
-      if (f.nearest!.name) expect(r.facility).toBe(f.nearest!.name);
+    expect(groups.map((g) => g.format).sort()).toEqual(expectedFormats.sort());
+    for (const g of groups) {
+      const want = inBand.filter((f) => f.formats.includes(g.format)); // nearest first, as the API sorts
+      expect(g.name).toBe(zhName(g.format));
+      expect(num(g.count)).toBe(want.length);
+      expect(g.rows.map((r) => r.id)).toEqual(want.slice(0, PREVIEW).map((f) => f.id));
+      for (const r of g.rows) {
+        const f = want.find((x) => x.id === r.id)!;
+        expect(Math.abs(num(r.minutes) - f.minutes)).toBeLessThanOrEqual(0.05 + 1e-9);
+        expect(r.badge).toBe(OPEN_TEXT[f.open]);
+        expect(r.name).toBe(f.name || '（未命名）');
+      }
     }
   }
   const missing = await page.$$eval('.band-missing [data-format]', (s) => s.map((x) => x.getAttribute('data-format')));
-  expect(missing.sort()).toEqual(ref.formats.filter((f) => !f.nearest || f.nearest.minutes > 15).map((f) => f.format).sort());
+  expect(missing.sort()).toEqual(ref.formats.filter((f) => f.nearestMinutes === null).map((f) => f.format).sort());
   return ref;
+}
+
+/**
+ * The API's set against other answers of the same server: each format's nearest as /api/nearest
+ * gives it; the minutes of a few listed facilities as /api/route's seconds; and a few facilities
+ * left out are indeed more than 15 minutes away by /api/route (or not reachable at all).
+ */
+async function expectSetMatchesRoutes(at: [number, number], ref: NearbyBody): Promise<void> {
+  const near = await apiJson<NearestBody>(env, `/api/nearest?at=${at[0]},${at[1]}&maxMinutes=15`);
+  for (const s of ref.formats) {
+    const n = near.formats.find((x) => x.format === s.format)!;
+    if (n.nearest === null) expect(s.nearestMinutes).toBeNull();
+    else expect(Math.abs(s.nearestMinutes! - n.nearest.minutes)).toBeLessThan(1e-9);
+  }
+  const listed = ref.facilities;
+  for (const f of [listed[0], listed[listed.length >> 1], listed[listed.length - 1]]) {
+    const r = await apiJson<RouteBody>(env, `/api/route?from=${at[0]},${at[1]}&facility=${f.id}`);
+    expect(Math.abs(r.seconds / 60 - f.minutes)).toBeLessThan(1e-6);
+  }
+  const ids = new Set(listed.map((f) => f.id));
+  // left out: the facilities nearest the point as the crow flies among those not listed
+  const others = env.region.facilities
+    .filter((f) => !ids.has(f.id))
+    .sort((a, b) => metres(at, [a.lon, a.lat]) - metres(at, [b.lon, b.lat]))
+    .slice(0, 3);
+  for (const f of others) {
+    const res = await env.app.inject({ method: 'GET', url: `/api/route?from=${at[0]},${at[1]}&facility=${f.id}` });
+    if (res.statusCode === 404) continue; // not reachable on foot: rightly left out
+    expect(res.statusCode).toBe(200);
+    expect((res.json() as RouteBody).seconds / 60).toBeGreaterThan(15);
+  }
 }
 
 describe('resident page', () => {
@@ -151,14 +222,18 @@ describe('resident page', () => {
     expect(gap).toBeLessThan(5);
     await screenshot(page, 'resident-search');
 
-    const at = await nearestAt(page, () => page.locator('.search-results button').nth(hit).click());
+    const { at, answer } = await nearbyAt(page, () => page.locator('.search-results button').nth(hit).click());
     expect(Math.abs(at[0] - p[0])).toBeLessThan(1e-6);
     expect(Math.abs(at[1] - p[1])).toBeLessThan(1e-6);
     await expect(page.locator('.home-label').textContent()).resolves.toContain(street.name);
-    const ref = await expectServicesMatch(page, at);
-    expect(ref.formats.filter((f) => f.nearest && f.nearest.minutes <= 15).length).toBeGreaterThan(0);
+    const ref = await expectServicesMatch(page, at, answer.time);
+    expect(ref.facilities.length).toBeGreaterThan(0);
+    // Krems lies in Austria: the open states are for the Vienna wall clock
+    expect(ref.timeZone).toBe('Europe/Vienna');
+    await expectSetMatchesRoutes(at, ref);
     await waitForMapIdle(page);
     await screenshot(page, 'resident-services');
+
     expect(realErrors(t)).toEqual([]);
     await page.context().close();
   });
@@ -169,13 +244,18 @@ describe('resident page', () => {
     await waitForMapIdle(page);
     await page.getByLabel('搜索小区或街道').fill(street.name);
     await page.waitForSelector('.search-results button[data-kind="street"]');
-    const at = await nearestAt(page, () => page.locator('.search-results button[data-kind="street"]').first().click());
-    const ref = await expectServicesMatch(page, at);
+    const { at, answer } = await nearbyAt(page, () => page.locator('.search-results button[data-kind="street"]').first().click());
+    const ref = await expectServicesMatch(page, at, answer.time);
 
-    const item = page.locator('.service-list > li').first();
-    const format = (await item.getAttribute('data-format'))!;
-    const target = ref.formats.find((f) => f.format === format)!.nearest!;
-    await item.locator('.route-button').click();
+    // the fourth facility listed (or the last, when fewer): not always the nearest
+    const count = await page.locator('.service').count();
+    expect(count).toBeGreaterThan(0);
+    const item = page.locator('.service').nth(Math.min(3, count - 1));
+    const targetId = Number(await item.getAttribute('data-facility'));
+    const target = ref.facilities.find((f) => f.id === targetId)!;
+    expect(target).toBeDefined();
+    await item.locator('.service-button').click();
+    await expect(item.getAttribute('class')).resolves.toMatch(/selected/);
     await page.waitForSelector('.route-info:not(:empty)');
     await page.waitForFunction(() => /步行/.test(document.querySelector('.route-info')?.textContent ?? ''));
     const route = await apiJson<RouteBody>(env, `/api/route?from=${at[0]},${at[1]}&facility=${target.id}`);
@@ -203,7 +283,9 @@ describe('resident page', () => {
     expect(route.metres).toBeGreaterThanOrEqual(metres(at, [target.lon, target.lat]) - 1);
     expect(metres(c[0], at)).toBeLessThan(1);
     expect(metres(c[c.length - 1], [target.lon, target.lat])).toBeLessThan(1);
-    expect(Math.abs(route.seconds / 60 - target.minutes)).toBeLessThan(0.01); // the route's time is the nearest answer's
+    expect(Math.abs(route.seconds / 60 - target.minutes)).toBeLessThan(1e-6); // the route's time is the listed one
+    const hours = await item.locator('.opening-hours').textContent();
+    expect(hours).toBe(target.openingHours ? `营业时间：${target.openingHours}` : '未登记营业时间');
 
     await screenshot(page, 'resident-route');
     expect(realErrors(t)).toEqual([]);
@@ -214,20 +296,32 @@ describe('resident page', () => {
     const t = await openPage(env, '/resident', PHONE);
     const { page } = t;
     await waitForMapIdle(page);
-    // tap a point in the town centre (the mean facility position, nudged onto the nearest facility)
+    // tap the busiest spot of the town: the facility with the most others within 300 m as the crow flies
     const fs = env.region.facilities;
-    const cx = fs.reduce((a, f) => a + f.lon, 0) / fs.length;
-    const cy = fs.reduce((a, f) => a + f.lat, 0) / fs.length;
-    const f = [...fs].sort((a, b) => Math.hypot(a.lon - cx, a.lat - cy) - Math.hypot(b.lon - cx, b.lat - cy))[0];
+    const around = (x: (typeof fs)[number]): number => fs.filter((y) => metres([x.lon, x.lat], [y.lon, y.lat]) < 300).length;
+    const f = fs.map((x) => ({ x, n: around(x) })).sort((a, b) => b.n - a.n || a.x.id - b.x.id)[0].x;
     await page.evaluate(([x, y]) => window.__quarter!.map.jumpTo({ center: [x, y], zoom: 16 }), [f.lon, f.lat] as const);
     await waitForMapIdle(page);
     const box = (await page.locator('.resident-map').boundingBox())!;
     const tap = { x: box.x + box.width / 2 + 20, y: box.y + box.height / 2 + 10 };
-    const at = await nearestAt(page, () => page.touchscreen.tap(tap.x, tap.y));
+    const { at, answer } = await nearbyAt(page, () => page.touchscreen.tap(tap.x, tap.y));
     const expected = await page.evaluate(([x, y]) => window.__quarter!.map.unproject([x, y]).toArray(), [tap.x - box.x, tap.y - box.y] as const);
     expect(Math.abs(at[0] - expected[0])).toBeLessThan(1e-5);
     expect(Math.abs(at[1] - expected[1])).toBeLessThan(1e-5);
-    await expectServicesMatch(page, at);
+    const ref = await expectServicesMatch(page, at, answer.time);
+    await expectSetMatchesRoutes(at, ref);
+
+    // there some format has more places than a group shows: "show more" lists them all, nearest first
+    const bandOf = (fmt: string) => ref.facilities.filter((x) => x.band !== null && x.formats.includes(fmt));
+    const big = ref.facilities.flatMap((x) => x.formats).find((fmt) => [5, 10, 15].some((b) => bandOf(fmt).filter((x) => x.band === b).length > PREVIEW));
+    expect(big, 'a format with more than three places in one band').toBeDefined();
+    const band = [5, 10, 15].find((b) => bandOf(big!).filter((x) => x.band === b).length > PREVIEW)!;
+    const group = page.locator(`.band[data-band="${band}"] .format-group[data-format="${big}"]`);
+    await group.locator('.more-button').click();
+    const ids = await group.locator('.service').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-facility'))));
+    expect(ids).toEqual(bandOf(big!).filter((x) => x.band === band).map((x) => x.id));
+    await group.locator('.more-button').scrollIntoViewIfNeeded();
+    await screenshot(page, 'resident-nearby');
 
     const survey = page.locator('section.survey');
     await expect(survey.locator('h2').textContent()).resolves.toBe('满意度调查');

@@ -82,6 +82,49 @@ export interface NearestResponse {
   formats: NearestFormat[];
 }
 
+/** Whether a facility is open at the moment asked (from its opening_hours tag; 'unknown' without one). */
+export type OpenState = 'open' | 'closed' | 'unknown';
+/** The walking bands of the resident page (minutes). */
+export type NearbyBand = 5 | 10 | 15;
+
+export interface NearbyFacility {
+  id: number;
+  name: string;
+  formats: string[];
+  lon: number;
+  lat: number;
+  minutes: number;
+  /** smallest of 5 / 10 / 15 ≥ minutes; null above 15. */
+  band: NearbyBand | null;
+  open: OpenState;
+  openingHours: string | null;
+}
+
+export interface NearbyFormatSummary {
+  format: string;
+  name?: LocalizedName;
+  /** facilities of the format within 5 / 10 / 15 minutes (keys "5", "10", "15", up to maxMinutes). */
+  within: Record<string, number>;
+  nearestMinutes: number | null;
+}
+
+export interface NearbyResponse {
+  at: LngLat;
+  profile: string;
+  accessMetres: number;
+  maxMinutes: number;
+  /** wall-clock minute the open states are for ("2025-11-24T07:30"), on the region's clocks. */
+  time: string;
+  timeZone: string | null;
+  total: number;
+  returned: number;
+  truncated: boolean;
+  /** nearest first. */
+  facilities: NearbyFacility[];
+  formats: NearbyFormatSummary[];
+  attribution: string;
+}
+
 export type IsochroneCollection = FeatureCollection<MultiPolygon | Polygon, { minutes: number }>;
 
 export interface BasemapProperties {
@@ -240,6 +283,13 @@ export const api = {
 
   nearest: (at: LngLat, opts: { profile?: string; maxMinutes?: number; signal?: AbortSignal } = {}) =>
     request<NearestResponse>(`/api/nearest?${query({ at: lonLatParam(at), profile: opts.profile, maxMinutes: opts.maxMinutes })}`, { signal: opts.signal }),
+
+  /** Every facility within maxMinutes (default 15) on foot, with minutes, band and open state at `time` (default now). */
+  nearby: (at: LngLat, opts: { profile?: string; maxMinutes?: number; format?: string; time?: string; signal?: AbortSignal } = {}) =>
+    request<NearbyResponse>(
+      `/api/nearby?${query({ at: lonLatParam(at), profile: opts.profile, maxMinutes: opts.maxMinutes, format: opts.format, time: opts.time })}`,
+      { signal: opts.signal },
+    ),
 
   isochrone: (at: LngLat, opts: { minutes?: number[]; profile?: string; signal?: AbortSignal } = {}) =>
     request<IsochroneCollection>(`/api/isochrone?${query({ at: lonLatParam(at), minutes: (opts.minutes ?? [5, 10, 15]).join(','), profile: opts.profile })}`, {
