@@ -484,6 +484,8 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       const ctx = contextFor(profile);
       const { lon, lat } = pointIn(ctx, 'at', at);
       return sendCached(req, reply, `nearest|${ctx.profile.id}|${maxMinutes}|${lon},${lat}`, () => {
+      // "Infinity" and 1e400 coerce to Infinity, which the schema's maximum lets through
+      if (!Number.isFinite(maxMinutes)) throw badRequest('maxMinutes', 'querystring/maxMinutes must be a finite number of minutes in [1, 240]');
         const res = nearestFromPoint(ctx, lon, lat, { maxMinutes, formats: taxonomy.formats.map((f) => f.id) });
         if (!res) throw notFound('at', `at ${lon},${lat}: no walkable way nearby`);
         return {
