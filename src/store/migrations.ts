@@ -156,12 +156,131 @@ CREATE INDEX audit_log_by_actor ON audit_log (actor);
 CREATE INDEX audit_log_by_time ON audit_log (at);
 `;
 
+/*
+ * The same schema for PostgreSQL (translated as the header says), plus what only PostGIS has:
+ *  - survey_responses.geom, a point generated from lon/lat, and facility_edits.geom, the point of
+ *    an edit whose data carries numeric lon/lat (set by the store, which parses the JSON), both
+ *    EPSG:4326 with GiST indexes, for "responses / edits inside this zone or box" queries.
+ *    They live in this first migration because no PostgreSQL store existed before it: SQLite files
+ *    keep exactly the schema (and migration list) they had.
+ *  - the postgis extension is created here, under the migration lock; the store checks before
+ *    migrating that the server has it, and says what to install when it does not.
+ */
+const INITIAL_SCHEMA_POSTGRES = `
+CREATE EXTENSION IF NOT EXISTS postgis;
+
+CREATE TABLE regions (
+  name text PRIMARY KEY,
+  file text NOT NULL,
+  sha256 text NOT NULL CHECK (length(sha256) = 64),
+  imported_at timestamptz NOT NULL,
+  meta text NOT NULL
+);
+
+CREATE TABLE scenarios (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  region text NOT NULL REFERENCES regions (name) ON UPDATE CASCADE,
+  name text NOT NULL,
+  description text NOT NULL DEFAULT '',
+  edits text NOT NULL,
+  version integer NOT NULL CHECK (version >= 1),
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  created_by text,
+  UNIQUE (region, name)
+);
+
+CREATE TABLE facility_edits (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  region text NOT NULL REFERENCES regions (name) ON UPDATE CASCADE,
+  kind text NOT NULL CHECK (kind IN ('add', 'edit', 'delete')),
+  facility_ref text NOT NULL,
+  data text NOT NULL,
+  version integer NOT NULL CHECK (version >= 1),
+  actor text,
+  at timestamptz NOT NULL,
+  geom geometry(Point, 4326),
+  UNIQUE (region, facility_ref, version)
+);
+CREATE INDEX facility_edits_geom ON facility_edits USING gist (geom);
+
+CREATE TABLE plan_runs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  region text NOT NULL REFERENCES regions (name) ON UPDATE CASCADE,
+  model text NOT NULL,
+  params text NOT NULL,
+  status text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+  progress double precision NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+  result text,
+  error text,
+  version integer NOT NULL CHECK (version >= 1),
+  created_at timestamptz NOT NULL,
+  updated_at timestamptz NOT NULL,
+  finished_at timestamptz,
+  actor text
+);
+CREATE INDEX plan_runs_by_region ON plan_runs (region, id);
+CREATE INDEX plan_runs_by_status ON plan_runs (status, id);
+
+CREATE TABLE survey_responses (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  region text NOT NULL REFERENCES regions (name) ON UPDATE CASCADE,
+  zone text,
+  lon double precision,
+  lat double precision,
+  overall integer NOT NULL CHECK (overall >= 1 AND overall <= 5),
+  per_format text NOT NULL,
+  comment text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL,
+  client_hash text NOT NULL,
+  geom geometry(Point, 4326) GENERATED ALWAYS AS (ST_SetSRID(ST_MakePoint(lon, lat), 4326)) STORED,
+  CHECK ((lon IS NULL) = (lat IS NULL))
+);
+CREATE INDEX survey_responses_by_zone ON survey_responses (region, zone);
+CREATE INDEX survey_responses_by_client ON survey_responses (client_hash, created_at);
+CREATE INDEX survey_responses_geom ON survey_responses USING gist (geom);
+
+CREATE TABLE users (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  name text NOT NULL UNIQUE,
+  name_key text NOT NULL UNIQUE,
+  role text NOT NULL CHECK (role IN ('public', 'planner', 'admin')),
+  password_hash text NOT NULL,
+  created_at timestamptz NOT NULL,
+  disabled boolean NOT NULL DEFAULT false,
+  version integer NOT NULL CHECK (version >= 1)
+);
+
+CREATE TABLE sessions (
+  token_hash text PRIMARY KEY,
+  user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at timestamptz NOT NULL,
+  expires_at timestamptz NOT NULL,
+  csrf_token text NOT NULL
+);
+CREATE INDEX sessions_by_user ON sessions (user_id);
+CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+
+CREATE TABLE audit_log (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  at timestamptz NOT NULL,
+  actor text,
+  action text NOT NULL,
+  entity text NOT NULL,
+  entity_id text,
+  detail text NOT NULL
+);
+CREATE INDEX audit_log_by_entity ON audit_log (entity, entity_id);
+CREATE INDEX audit_log_by_actor ON audit_log (actor);
+CREATE INDEX audit_log_by_time ON audit_log (at);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
     name: 'initial-schema',
     description: 'regions, scenarios, facility edits, plan runs, survey responses, users, sessions, audit log',
-    sql: { sqlite: INITIAL_SCHEMA_SQLITE },
+    sql: { sqlite: INITIAL_SCHEMA_SQLITE, postgres: INITIAL_SCHEMA_POSTGRES },
   },
 ];
 

@@ -29,7 +29,7 @@ import type { Region } from '../../region/region.js';
 import { describeProblem, ID_PREFIX, LINK_KINDS, nextEditId, ScenarioEditError, textProblem, type Edit, type FacilityRef, type LinkKind } from '../../scenario/edits.js';
 import { createScenario, saveScenarioEdits, validateScenarioEdits } from '../../scenario/scenarios.js';
 import { editsFromPlan, evaluateScenario, evaluationToJson, PlanDocumentError, type ScenarioEvaluation } from '../../scenario/evaluate.js';
-import { openSqliteStore } from '../../store/sqlite-store.js';
+import { describeStoreSpec, isPostgresSpec, openStore, storeBackendOf } from '../../store/open-store.js';
 import {
   DuplicateNameError,
   NotFoundError,
@@ -68,7 +68,7 @@ export function dbPath(flag?: string): string {
 
 export function registerScenario(program: Command): void {
   const sc = program.command('scenario').description('scenarios 方案: named sets of edits (new facilities, links, closures) on top of a region, evaluated against it');
-  const dbOpt = ['--db <file>', `scenario database (default $QUARTER_DB, else ${DEFAULT_DB})`] as const;
+  const dbOpt = ['--db <file|url>', `scenario database: an SQLite file or a postgres:// URL (default $QUARTER_DB, else ${DEFAULT_DB})`] as const;
   const regionOpt = ['-r, --region <file>', 'region file (default $QUARTER_REGION, else out/demo.quarter)'] as const;
 
   sc.command('create')
@@ -230,16 +230,16 @@ export function registerScenario(program: Command): void {
     .action(async (flags: RegionFlags) => {
       const regionName = flags.region !== undefined ? loadRegionFlag(flags.region).meta.name : undefined;
       const path = dbPath(flags.db);
-      const list = existsSync(path) ? await withStore(flags.db, true, (store) => store.listScenarios(regionName)) : [];
+      const list = isPostgresSpec(path) || existsSync(path) ? await withStore(flags.db, true, (store) => store.listScenarios(regionName)) : [];
       if (flags.json) {
         printJson(list.map((r) => ({ id: r.id, region: r.region, name: r.name, description: r.description, edits: r.edits.length, version: r.version, createdAt: r.createdAt, updatedAt: r.updatedAt, createdBy: r.createdBy })));
         return;
       }
       if (list.length === 0) {
-        console.log(`no scenarios 无方案${regionName !== undefined ? ` for region ${regionName}` : ''} in ${path}`);
+        console.log(`no scenarios 无方案${regionName !== undefined ? ` for region ${regionName}` : ''} in ${describeStoreSpec(path)}`);
         return;
       }
-      console.log(`${list.length} scenario${list.length === 1 ? '' : 's'} 方案 in ${path}:`);
+      console.log(`${list.length} scenario${list.length === 1 ? '' : 's'} 方案 in ${describeStoreSpec(path)}:`);
       for (const r of list) {
         console.log(`  ${padDisplay(r.name, 24)} ${padDisplay(r.region, 16)} ${String(r.edits.length).padStart(4)} edits  v${r.version}  ${r.updatedAt}${r.description ? `  ${oneLine(r.description).slice(0, 60)}` : ''}`);
       }
@@ -461,12 +461,13 @@ function editSourceError(err: unknown, sources: readonly EditSource[], note: str
 
 async function withStore<T>(flag: string | undefined, mustExist: boolean, fn: (store: QuarterStore) => Promise<T>, about: { region?: string; name?: string } = {}): Promise<T> {
   const path = dbPath(flag);
-  if (mustExist && !existsSync(path)) {
-    throw new CliError(`${path}: no scenario database here yet (create a scenario with \`quarter scenario create\`, or give --db)`, EXIT.input);
-  }
   let store: QuarterStore;
   try {
-    store = await openSqliteStore(path);
+    // a database server is always there to ask; a missing file is a missing database
+    if (mustExist && storeBackendOf(path) === 'sqlite' && !existsSync(path)) {
+      throw new CliError(`${path}: no scenario database here yet (create a scenario with \`quarter scenario create\`, or give --db)`, EXIT.input);
+    }
+    store = await openStore(path, { passwordFile: process.env.QUARTER_DB_PASSWORD_FILE });
   } catch (err) {
     if (err instanceof StoreOpenError || err instanceof StoreInputError) throw new CliError(err.message, EXIT.input);
     throw err;

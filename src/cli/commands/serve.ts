@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildServer } from '../../server/app.js';
 import { DEFAULT_WEB_ROOT } from '../../server/web.js';
-import { openSqliteStore } from '../../store/sqlite-store.js';
-import { StoreOpenError, type QuarterStore } from '../../store/store.js';
+import { describeStoreSpec, openStore } from '../../store/open-store.js';
+import { StoreInputError, StoreOpenError, type QuarterStore } from '../../store/store.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { parseNumber } from '../parse.js';
 import { loadRegionFlag, regionPath } from '../region-option.js';
@@ -23,7 +23,7 @@ export function registerServe(program: Command): void {
     .option('--web <dir>', 'directory of the built web app (default dist/web of this package)')
     .option('--port <n>', 'TCP port', '8080')
     .option('--host <address>', 'address to listen on (127.0.0.1: this machine only)', '127.0.0.1')
-    .option('--db <file>', 'database of logins, edits, scenarios, plans and survey answers (default $QUARTER_DB, else out/quarter.db)')
+    .option('--db <file|url>', 'database of logins, edits, scenarios, plans and survey answers: an SQLite file or a postgres:// URL (default $QUARTER_DB, else out/quarter.db)')
     .option('--secure-cookies', 'mark the login cookie Secure (serve behind HTTPS)')
     .option('--trust-proxy', 'take client addresses and https from X-Forwarded-* headers (behind a reverse proxy)')
     .option('--no-rate-limit', 'no per-client request limits (load tests, a trusted network only)')
@@ -37,9 +37,9 @@ export function registerServe(program: Command): void {
       let store: QuarterStore;
       const db = dbPath(flags.db);
       try {
-        store = await openSqliteStore(db);
+        store = await openStore(db, { passwordFile: process.env.QUARTER_DB_PASSWORD_FILE });
       } catch (e) {
-        if (e instanceof StoreOpenError) throw new CliError(e.message, EXIT.input);
+        if (e instanceof StoreOpenError || e instanceof StoreInputError) throw new CliError(e.message, EXIT.input);
         throw e;
       }
       const app = await buildServer({
@@ -58,7 +58,7 @@ export function registerServe(program: Command): void {
       const address = await app.listen({ port, host: flags.host });
       const web = app.quarter.webApp ? `web app ${address}/` : `web app not built (npx vite build --config web/vite.config.ts)`;
       const map = region.basemap ? '' : '; no basemap in this region file (re-import to draw one): the walking network is shown instead';
-      console.error(`quarter: serving ${JSON.stringify(region.meta.name)} at ${address} — ${web}, docs ${address}/docs${map}; database ${db} — Ctrl-C to stop`);
+      console.error(`quarter: serving ${JSON.stringify(region.meta.name)} at ${address} — ${web}, docs ${address}/docs${map}; database ${describeStoreSpec(db)} — Ctrl-C to stop`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           // the store after the app: closing the app ends plan runs, which write their state

@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { openSqliteStore } from '../../store/sqlite-store.js';
+import { openStore } from '../../store/open-store.js';
 import { DuplicateNameError, NotFoundError, StoreInputError, StoreOpenError, type QuarterStore, type UserRole } from '../../store/store.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { printJson } from '../output.js';
@@ -46,9 +46,9 @@ function parseRole(raw: string | undefined, fallback?: UserRole): UserRole {
 async function withStore<T>(flag: string | undefined, fn: (s: QuarterStore) => Promise<T>): Promise<T> {
   let store: QuarterStore;
   try {
-    store = await openSqliteStore(dbPath(flag));
+    store = await openStore(dbPath(flag), { passwordFile: process.env.QUARTER_DB_PASSWORD_FILE });
   } catch (e) {
-    if (e instanceof StoreOpenError) throw new CliError(e.message, EXIT.input);
+    if (e instanceof StoreOpenError || e instanceof StoreInputError) throw new CliError(e.message, EXIT.input);
     throw e;
   }
   try {
@@ -64,7 +64,7 @@ async function withStore<T>(flag: string | undefined, fn: (s: QuarterStore) => P
 
 export function registerUser(program: Command): void {
   const u = program.command('user').description('web app accounts: planners and admins (passwords from stdin or QUARTER_PASSWORD)');
-  const dbOpt = ['--db <file>', 'database (default $QUARTER_DB, else out/quarter.db)'] as const;
+  const dbOpt = ['--db <file|url>', 'database: an SQLite file or a postgres:// URL (default $QUARTER_DB, else out/quarter.db)'] as const;
   u.command('create')
     .argument('<name>', 'login name')
     .option(...dbOpt)
