@@ -1,9 +1,11 @@
 /**
  * `quarter assess`: every home against a standards profile — coverage per requirement, complete
  * circles, grades and gaps for the region, the user's zones and H3 cells — as a short summary, and
- * with --out the whole result as assessment.json (plus the report exports once they exist).
+ * with --out the whole result as assessment.json plus the report exports (GeoJSON, CSV, XLSX, HTML);
+ * with --pdf the region report printed to PDF by headless Chromium.
  */
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
 import { assess, assessmentToJson, type AssessmentWithList, type AssessOptions } from '../../assess/assess.js';
 import { CompoundListError, type CompoundListSummary } from '../../assess/compound-residences.js';
@@ -17,6 +19,8 @@ import { CRS_LABEL, parseCrs } from '../../ingest/crs.js';
 import { ensureOutputDir, writeFileAtomic } from '../../io/atomic-file.js';
 import type { Region } from '../../region/region.js';
 import { writeAssessmentExports } from '../../report/assessment-export.js';
+import { renderRegionReport } from '../../report/html-report.js';
+import { findChromium, htmlToPdf, PdfReportError } from '../../report/pdf-report.js';
 import { loadTaxonomy, type Taxonomy } from '../../taxonomy/formats.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { printJson, round } from '../output.js';
@@ -36,6 +40,7 @@ interface AssessFlags {
   at?: string;
   h3: string;
   out?: string;
+  pdf?: string;
   json?: boolean;
   explain?: string;
 }
@@ -62,6 +67,7 @@ export function registerAssess(program: Command): void {
     .option('--at <moment>', 'only facilities open then: "Mo 07:00", "周一 07:00", "2026-02-17T09:00", "now"')
     .option('--h3 <resolutions>', 'H3 hexagon resolutions to report on, or "none"', '9,10')
     .option('--out <dir>', 'write assessment.json (and the report files) here')
+    .option('--pdf <file.pdf>', `also write the region report as an A4 PDF (printed by headless Chromium: /usr/bin/chromium or $QUARTER_CHROMIUM)`)
     .option('--json', 'print the summary as JSON')
     .option('--explain <lon,lat>', 'explain, requirement by requirement, the home nearest this point')
     .action(async (regionArg: string | undefined, flags: AssessFlags) => {
@@ -92,6 +98,7 @@ export function registerAssess(program: Command): void {
           throw err;
         }
       }
+      if (flags.pdf !== undefined) checkPdfTarget(flags.pdf);
       const taxonomy = loadTaxonomy();
       const profile = loadProfile(flags.profile, taxonomy);
       const loadedRegion = loadRegionFlag(flags.region);
@@ -126,6 +133,9 @@ export function registerAssess(program: Command): void {
         written.push(...exported.files);
         // ──────────────────────────────────────────────────────────────────────────────────
       }
+      if (flags.pdf !== undefined) {
+        written.push(await writePdfReport(result, region, flags.pdf, taxonomy));
+      }
 
       let explained: { residence: number; name: string; metres: number; lines: { 'zh-CN': string; en: string }[] } | null = null;
       if (explainAt) {
@@ -151,6 +161,36 @@ export function registerAssess(program: Command): void {
       }
       console.log(textSummary(result, taxonomy, written, explained, listSummary));
     });
+}
+
+/**
+ * Before any work: a .pdf name, a folder for it (made if missing, as --out does), no folder in the
+ * way, and a Chromium to print with — so a bad --pdf costs nothing.
+ */
+function checkPdfTarget(file: string): void {
+  if (file.trim() === '') throw usageError('--pdf: give a file name ending in .pdf');
+  if (extname(file).toLowerCase() !== '.pdf') throw usageError(`--pdf ${file}: the file name must end in .pdf`);
+  ensureOutputDir(dirname(file));
+  if (statSync(file, { throwIfNoEntry: false })?.isDirectory()) throw new CliError(`--pdf ${file}: is a directory; give a file name ending in .pdf`, EXIT.output);
+  try {
+    findChromium();
+  } catch (err) {
+    if (err instanceof PdfReportError) throw new CliError(`--pdf: ${err.message}`, EXIT.output);
+    throw err;
+  }
+}
+
+/** The region report (zh-CN, as report.html) printed to PDF, written atomically: all of it or nothing. */
+async function writePdfReport(result: AssessmentResult, region: Region, file: string, taxonomy: Taxonomy): Promise<string> {
+  let pdf: Buffer;
+  try {
+    pdf = await htmlToPdf(renderRegionReport(result, region, { taxonomy }));
+  } catch (err) {
+    if (err instanceof PdfReportError) throw new CliError(`--pdf ${file}: ${err.message}`, EXIT.output);
+    throw err;
+  }
+  writeFileAtomic(file, [pdf]);
+  return file;
 }
 
 function parseShare(flag: string, raw: string): number {

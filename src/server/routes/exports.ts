@@ -1,10 +1,12 @@
 /**
- * Downloads (planner): the assessment of the served region as JSON, GeoJSON, CSV, XLSX or the
- * HTML report — the same writers as `quarter assess --out` — and, in plans.ts, a plan's sites.
+ * Downloads (planner): the assessment of the served region as JSON, GeoJSON, CSV, XLSX, the
+ * HTML report — the same writers as `quarter assess --out` — or that report printed to PDF
+ * (headless Chromium, src/report/pdf-report.ts), and, in plans.ts, a plan's sites.
  * Each is an attachment with an ASCII file name (plus the UTF-8 one in filename*), so a browser
  * saves it rather than showing it; CSV is UTF-8 with BOM and formula-safe cells (src/report/csv.ts).
  * Assessments are cached per served region and profile: a planner downloading three formats
- * pays for one assessment.
+ * pays for one assessment. PDFs are cached the same way (per region, profile and language) and
+ * printed at most PDF_PRINTS_AT_ONCE at a time: each print starts a browser.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { assess, type AssessmentWithList } from '../../assess/assess.js';
@@ -23,7 +25,9 @@ import {
 } from '../../report/assessment-export.js';
 import { csvRow, UTF8_BOM, type Cell } from '../../report/csv.js';
 import { renderRegionReport, type ReportLang } from '../../report/html-report.js';
+import { ChromiumMissingError, htmlToPdf, PdfReportError } from '../../report/pdf-report.js';
 import type { StoreRouteContext } from '../context.js';
+import { ApiError } from '../errors.js';
 import { PROFILE_ID, SECURITY_READ, STORE_ERRORS } from '../schemas.js';
 
 export const DEFAULT_EXPORT_PROFILE = 'mofcom-2021';
@@ -34,6 +38,7 @@ export const CONTENT_TYPES = {
   csv: 'text/csv; charset=utf-8',
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
   html: 'text/html; charset=utf-8',
+  pdf: 'application/pdf',
 } as const;
 export type ExportKind = keyof typeof CONTENT_TYPES;
 
@@ -70,6 +75,28 @@ export const csvText = (header: Cell[], rows: Iterable<Cell[]>): string => {
 };
 
 const ASSESSMENTS_KEPT = 4;
+/** Browsers printing at once (each takes a core and a few hundred MB while it prints). */
+const PDF_PRINTS_AT_ONCE = 1;
+/** Requests waiting for a print beyond this are told to come back (503) rather than queued. */
+const PDF_WAITING_MAX = 8;
+const PDF_TIMEOUT_MS = 90_000;
+
+/** At most `slots` tasks at a time; with more than `waitingMax` waiting, null (the caller refuses). */
+function limiter(slots: number, waitingMax: number): <T>(task: () => Promise<T>) => Promise<T> | null {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  // a finished task hands its slot straight to the first waiting one
+  const release = (): void => {
+    const go = waiting.shift();
+    if (go) go();
+    else running--;
+  };
+  return <T>(task: () => Promise<T>): Promise<T> | null => {
+    if (running >= slots && waiting.length >= waitingMax) return null;
+    const slot = running < slots ? (running++, Promise.resolve()) : new Promise<void>((go) => waiting.push(go));
+    return slot.then(task).finally(release);
+  };
+}
 
 export function registerExportRoutes(app: FastifyInstance, ctx: StoreRouteContext): void {
   const { auth, taxonomy } = ctx;
@@ -92,7 +119,32 @@ export function registerExportRoutes(app: FastifyInstance, ctx: StoreRouteContex
     { ext: 'csv', what: 'residences, zones or gaps as CSV (UTF-8 with BOM, opens in Excel)', extra: { table: { type: 'string', enum: ['residences', 'zones', 'gaps'], default: 'residences' } } },
     { ext: 'xlsx', what: 'the Excel workbook: summary, zones, H3 cells, residences, gaps', extra: {} },
     { ext: 'html', what: 'the region report (HTML, with maps and charts)', extra: {} },
+    { ext: 'pdf', what: 'the region report as an A4 PDF (printed by headless Chromium on the server)', extra: {} },
   ];
+
+  const pdfCache = new WeakMap<Region, Map<string, Buffer>>();
+  const printSlot = limiter(PDF_PRINTS_AT_ONCE, PDF_WAITING_MAX);
+  const pdfOf = async (region: Region, profile: string, lang: ReportLang): Promise<Buffer> => {
+    let perRegion = pdfCache.get(region);
+    if (!perRegion) pdfCache.set(region, (perRegion = new Map()));
+    const key = `${profile}|${lang}`;
+    const kept = perRegion.get(key);
+    if (kept) return kept;
+    const html = renderRegionReport(assessmentOf(region, profile), region, { lang, taxonomy });
+    const printing = printSlot(() => htmlToPdf(html, { timeoutMs: PDF_TIMEOUT_MS, locale: lang }));
+    if (!printing) throw new ApiError(503, 'the server is printing other PDF reports: try again in a minute', 'pdf');
+    let pdf: Buffer;
+    try {
+      pdf = await printing;
+    } catch (err) {
+      if (err instanceof ChromiumMissingError) throw new ApiError(503, `PDF reports are not available on this server: ${err.message}`, 'pdf');
+      if (err instanceof PdfReportError) throw new ApiError(503, err.message, 'pdf');
+      throw err;
+    }
+    perRegion.set(key, pdf);
+    if (perRegion.size > ASSESSMENTS_KEPT) perRegion.delete(perRegion.keys().next().value as string);
+    return pdf;
+  };
   for (const { ext, what, extra } of kinds) {
     app.get<{ Querystring: { profile: string; lang: ReportLang; layer?: 'residences' | 'zones'; table?: 'residences' | 'zones' | 'gaps' } }>(
       `/api/exports/assessment.${ext}`,
@@ -142,6 +194,8 @@ export function registerExportRoutes(app: FastifyInstance, ctx: StoreRouteContex
             return sendAttachment(reply, name, ext, await assessmentWorkbook(result, region, opts));
           case 'html':
             return sendAttachment(reply, name, ext, renderRegionReport(result, region, opts));
+          case 'pdf':
+            return sendAttachment(reply, name, ext, await pdfOf(region, profile, lang));
         }
       },
     );
