@@ -258,15 +258,17 @@ export const query = (params: Record<string, string | number | undefined>): stri
 };
 
 /** Region-wide answers do not change while the page is open: fetch once. */
-function once<T>(load: () => Promise<T>): () => Promise<T> {
+/** A load done once per page visit and shared; forget() makes the next call load again. */
+function once<T>(load: () => Promise<T>): (() => Promise<T>) & { forget(): void } {
   let pending: Promise<T> | null = null;
-  return () => {
+  const get = (): Promise<T> => {
     pending ??= load().catch((err: unknown) => {
       pending = null; // a failed load may be retried
       throw err;
     });
     return pending;
   };
+  return Object.assign(get, { forget: () => void (pending = null) });
 }
 
 export const api = {
@@ -278,6 +280,11 @@ export const api = {
   }),
   formats: once(async () => (await request<{ formats: FormatInfo[] }>('/api/formats')).formats),
   basemap: once(() => request<BasemapCollection>('/api/basemap')),
+  /** After a facility edit: the shared facility list and format counts are loaded afresh on next use (heatmap, scenario editor…). */
+  facilitiesChanged(): void {
+    api.facilities.forget();
+    api.formats.forget();
+  },
   /** Every facility (the API caps at 5000; a demo region has far fewer). */
   facilities: once(() => request<{ total: number; truncated: boolean; facilities: FacilityItem[] }>(`/api/facilities?${query({ limit: 5000 })}`)),
 
