@@ -38,6 +38,9 @@ import { effectiveRegion, type EffectiveRegion } from './facility-edits.js';
 import { defaultPlanWorkerScript, PlanRunner } from './plan-runner.js';
 import { registerExportRoutes } from './routes/exports.js';
 import { registerFacilityRoutes } from './routes/facilities.js';
+import { registerHeatmapRoutes } from './routes/heatmap.js';
+import { registerProfileRoutes } from './routes/profiles.js';
+import { registerNearbyRoutes } from './routes/nearby.js';
 import { registerPlanRoutes } from './routes/plans.js';
 import { registerScenarioRoutes } from './routes/scenarios.js';
 import { registerSurveyRoutes } from './routes/survey.js';
@@ -481,11 +484,11 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
     async (req, reply) => {
       const { at, profile, maxMinutes } = req.query;
+      // "Infinity" and 1e400 coerce to Infinity, which the schema's maximum lets through
+      if (!Number.isFinite(maxMinutes)) throw badRequest('maxMinutes', 'querystring/maxMinutes must be a finite number of minutes in [1, 240]');
       const ctx = contextFor(profile);
       const { lon, lat } = pointIn(ctx, 'at', at);
       return sendCached(req, reply, `nearest|${ctx.profile.id}|${maxMinutes}|${lon},${lat}`, () => {
-      // "Infinity" and 1e400 coerce to Infinity, which the schema's maximum lets through
-      if (!Number.isFinite(maxMinutes)) throw badRequest('maxMinutes', 'querystring/maxMinutes must be a finite number of minutes in [1, 240]');
         const res = nearestFromPoint(ctx, lon, lat, { maxMinutes, formats: taxonomy.formats.map((f) => f.id) });
         if (!res) throw notFound('at', `at ${lon},${lat}: no walkable way nearby`);
         return {
@@ -680,7 +683,9 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   );
 
   const reads: ReadRouteContext = { region: () => region, taxonomy, contextFor, pointIn, checkFormat, sendCached, standardsFor };
-  void reads; // read-only route modules take it (routes/*.ts)
+  registerNearbyRoutes(app, reads);
+  registerHeatmapRoutes(app, reads);
+  registerProfileRoutes(app, reads);
 
   // ---- the store-backed routes (503 without a store)
   const auth = createAuth(store);

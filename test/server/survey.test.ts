@@ -3,17 +3,22 @@
  * made here (count, mean, share ≥ 4 per H3 cell, the cell found with h3-js directly), the 90 %
  * target read from data/standards/xuhui.json, the per-client limit (429 with Retry-After), bad
  * answers (400 naming the field), and that no address reaches the database (read with SQLite).
+ * Zone names against a hand-made case: homes of named 小区 placed in known cells, the streets of
+ * the hand basemap, distances from the cell centres worked out here.
  */
 import Database from 'better-sqlite3';
 import type { FastifyInstance } from 'fastify';
-import { latLngToCell } from 'h3-js';
+import { cellToLatLng, latLngToCell } from 'h3-js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { emptyResidenceTable, type CompoundInfo } from '../../src/ingest/residences/index.js';
+import type { Region } from '../../src/region/region.js';
 import { buildServer } from '../../src/server/app.js';
+import { STREET_NAME_MAX_METRES } from '../../src/server/routes/survey.js';
 import type { QuarterStore } from '../../src/store/store.js';
-import { toLat, toLon } from '../engine/fixtures.js';
+import { toLat, toLon, toX, toY } from '../engine/fixtures.js';
 import { handRegion } from './hand-region.js';
 import { expectError, login, storeWithUsers, USERS } from './session-helpers.js';
 
@@ -147,5 +152,95 @@ describe('limits and bad answers', () => {
     // 500 characters (emoji count once) are fine
     expect((await answer({ ...ok, comment: '😀'.repeat(500) }, '203.0.113.201')).statusCode).toBe(201);
     expect((await store.listSurveyResponses(hand.region.meta.name, { limit: 1000 })).length).toBe(before + 1);
+  });
+});
+
+describe('zone names', () => {
+  /** Homes in metres of the hand region, with the 小区 they belong to ('' = none). */
+  const HOMES: Array<[number, number, string]> = [
+    // cell of (950, 600): 康乐小区 twice, 安居苑 once, two homes in no 小区 → 康乐小区
+    [950, 600, '康乐小区'],
+    [1000, 620, '康乐小区'],
+    [980, 650, '安居苑'],
+    [960, 580, ''],
+    [1010, 590, ''],
+    // cell of (100, 800): one home each of 望江苑 and 东湖小区, a tie → the first in code-point order (东 U+4E1C < 望 U+671B)
+    [80, 820, '望江苑'],
+    [120, 790, '东湖小区'],
+    // cell of (300, 0): one home in no 小区 → the nearest named street
+    [280, -10, ''],
+  ];
+  const names = [...new Set(HOMES.map((h) => h[2]).filter((n) => n !== ''))];
+  const cellAt = (x: number, y: number): string => latLngToCell(toLat(y), toLon(x), 8);
+  let named: FastifyInstance;
+  let namedStore: QuarterStore;
+
+  beforeAll(async () => {
+    const hand = handRegion({ basemap: true });
+    const t = emptyResidenceTable(HOMES.length);
+    HOMES.forEach(([x, y, name], r) => {
+      t.lon[r] = toLon(x);
+      t.lat[r] = toLat(y);
+      t.compound[r] = names.indexOf(name);
+    });
+    const compounds: CompoundInfo[] = names.map((name, i) => ({ sourceType: 'way', sourceId: 500 + i, name, areaM2: 5000, gates: 0, nearbyGates: 0, buildings: 1, gatesUsed: false, residence: -1 }));
+    const region: Region = { ...hand.region, residences: t, compounds };
+    namedStore = await storeWithUsers([USERS.planner]);
+    named = await buildServer({ region, store: namedStore, rateLimit: false });
+  });
+  afterAll(async () => {
+    await named?.close();
+    await namedStore?.close();
+  });
+
+  test('a zone is named by its most frequent 小区, else the nearest named street within reach, else "H3 <id>"; the id and centre stay', async () => {
+    const compoundCell = cellAt(950, 600);
+    const tieCell = cellAt(100, 800);
+    const streetCell = cellAt(300, 0);
+    const bareCell = cellAt(1150, -250);
+    // the case is laid out as meant: four different cells, each home in the cell of its group
+    expect(new Set([compoundCell, tieCell, streetCell, bareCell]).size).toBe(4);
+    for (const [x, y] of HOMES.slice(0, 5)) expect(cellAt(x, y)).toBe(compoundCell);
+    for (const [x, y] of HOMES.slice(5, 7)) expect(cellAt(x, y)).toBe(tieCell);
+    expect(cellAt(280, -10)).toBe(streetCell);
+
+    // streets of the hand basemap: 淮海中路 on y = 0 (x 0–200 and 300–400), 淮海西路 on y = 100 (x 0–400)
+    const centre = (cell: string): [number, number] => {
+      const [lat, lon] = cellToLatLng(cell);
+      return [toX(lon), toY(lat)];
+    };
+    const toSegment = ([x, y]: [number, number], x0: number, x1: number, sy: number): number => Math.hypot(x < x0 ? x0 - x : x > x1 ? x - x1 : 0, y - sy);
+    const streetsFrom = (p: [number, number]) => ({
+      淮海中路: Math.min(toSegment(p, 0, 200, 0), toSegment(p, 300, 400, 0)),
+      淮海西路: toSegment(p, 0, 400, 100),
+    });
+    const near = streetsFrom(centre(streetCell));
+    expect(near.淮海中路).toBeLessThan(near.淮海西路 - 20);
+    expect(near.淮海中路).toBeLessThan(STREET_NAME_MAX_METRES);
+    const far = streetsFrom(centre(bareCell));
+    expect(Math.min(far.淮海中路, far.淮海西路)).toBeGreaterThan(STREET_NAME_MAX_METRES + 50);
+
+    const points: Array<[number, number]> = [
+      [950, 600],
+      [100, 800],
+      [300, 0],
+      [1150, -250],
+    ];
+    for (const [i, [x, y]] of points.entries()) {
+      const res = await named.inject({ method: 'POST', url: '/api/survey', payload: { lon: toLon(x), lat: toLat(y), overall: 4 }, remoteAddress: `198.51.100.${i + 1}` });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const planner = await login(named, USERS.planner);
+    const s = (await planner.req('GET', '/api/survey/summary')).json() as { zones: Array<{ zone: string; name: string; nameSource: string; center: [number, number] }>; total: { name: unknown } };
+    const byZone = new Map(s.zones.map((z) => [z.zone, z]));
+    expect(byZone.get(compoundCell)).toMatchObject({ name: '康乐小区', nameSource: 'compound' });
+    expect(byZone.get(tieCell)).toMatchObject({ name: '东湖小区', nameSource: 'compound' });
+    expect(byZone.get(streetCell)).toMatchObject({ name: '淮海中路', nameSource: 'street' });
+    expect(byZone.get(bareCell)).toMatchObject({ name: `H3 ${bareCell}`, nameSource: 'cell' });
+    for (const z of s.zones) {
+      const [lat, lon] = cellToLatLng(z.zone);
+      expect(z.center).toEqual([lon, lat]);
+    }
+    expect(s.total.name).toBeNull();
   });
 });

@@ -5,12 +5,17 @@
  * HMAC of the client address under a secret that lives in memory and is replaced every UTC day,
  * so the address is never stored and yesterday's answers cannot be linked to today's.
  * Planners see per zone how many answered, the mean rating and the share satisfied (4 or 5)
- * against the 90 % target of the Xuhui profile.
+ * against the 90 % target of the Xuhui profile. A zone is shown by a name people know: the 小区
+ * most of its homes belong to, else the nearest named street, else "H3 <id>".
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cellToLatLng, isValidCell, latLngToCell } from 'h3-js';
 import { createHmac, randomBytes } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { insideRegion } from '../../access/context.js';
+import { h3Zones } from '../../assess/zones.js';
+import type { ResidenceTable } from '../../ingest/residences/index.js';
+import type { Region } from '../../region/region.js';
 import type { StoreRouteContext } from '../context.js';
 import { ApiError, badRequest } from '../errors.js';
 import { FORMAT_ID, LAT, LON, SECURITY_READ, STORE_ERRORS } from '../schemas.js';
@@ -22,6 +27,8 @@ export const SURVEY_TARGET_PROFILE = 'xuhui';
 /** A rating of this or more counts as satisfied. */
 export const SATISFIED_FROM = 4;
 const HOUR_MS = 3_600_000;
+/** A zone without named homes is named after a street only when the street passes this close to the zone's centre. */
+export const STREET_NAME_MAX_METRES = 600;
 
 /**
  * Keyed hashes of client addresses. The key is random, kept in memory only, and replaced when the
@@ -59,6 +66,8 @@ const ZONE_SUMMARY = {
   type: 'object',
   properties: {
     zone: { type: 'string', nullable: true, description: 'H3 cell (resolution 8)' },
+    name: { type: 'string', nullable: true, description: 'the 小区 most of the zone’s homes are in, else the nearest named street, else "H3 <id>"' },
+    nameSource: { type: 'string', nullable: true, enum: ['compound', 'street', 'cell', 'zone', null], description: 'where the name comes from (zone: the stored zone is a name itself)' },
     center: { type: 'array', nullable: true, items: { type: 'number' }, description: '[lon, lat] of the cell' },
     count: { type: 'integer' },
     meanOverall: { type: 'number' },
@@ -66,6 +75,119 @@ const ZONE_SUMMARY = {
     meetsTarget: { type: 'boolean' },
   },
 } as const;
+
+// ---- zone names
+
+export type ZoneNameSource = 'compound' | 'street' | 'cell' | 'zone';
+export interface ZoneLabel {
+  name: string;
+  nameSource: ZoneNameSource;
+}
+
+/** A named road of the basemap: its vertices as lon/lat pairs per line, and its box. */
+interface NamedLine {
+  name: string;
+  coords: Float64Array;
+  box: [number, number, number, number];
+}
+
+const METRES_PER_DEGREE = 111_320;
+
+// Built on first use and kept while the homes (compound names) and the basemap (streets) are the
+// same objects: facility edits serve a new Region but keep both.
+const compoundNamesByTable = new WeakMap<ResidenceTable, Map<string, string>>();
+const streetsByBasemap = new WeakMap<Uint8Array, NamedLine[]>();
+
+/** Per survey cell, the 小区 name most of its homes (by centroid) carry; ties go to the first name in code-point order. */
+function compoundNames(region: Region): Map<string, string> {
+  const t = region.residences;
+  let names = compoundNamesByTable.get(t);
+  if (names) return names;
+  names = new Map();
+  for (const zone of h3Zones([SURVEY_ZONE_RESOLUTION], t.lon, t.lat)) {
+    const counts = new Map<string, number>();
+    for (const r of zone.members) {
+      const name = region.compounds[t.compound[r]]?.name.trim();
+      if (name) counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    let best: [string, number] | null = null;
+    for (const [name, n] of counts) if (!best || n > best[1] || (n === best[1] && name < best[0])) best = [name, n];
+    if (best) names.set(zone.id, best[0]);
+  }
+  compoundNamesByTable.set(t, names);
+  return names;
+}
+
+/** The named roads of the region's own basemap (none for a region imported without one). */
+function namedStreets(region: Region): NamedLine[] {
+  const gz = region.basemap?.geojsonGz;
+  if (!gz) return [];
+  let lines = streetsByBasemap.get(gz);
+  if (lines) return lines;
+  lines = [];
+  const fc = JSON.parse(gunzipSync(gz).toString('utf8')) as { features?: Array<{ properties?: { layer?: string; name?: string }; geometry?: { type?: string; coordinates?: unknown } }> };
+  for (const f of fc.features ?? []) {
+    const name = f.properties?.name?.trim();
+    if (f.properties?.layer !== 'road' || !name || !f.geometry) continue;
+    const parts = (f.geometry.type === 'LineString' ? [f.geometry.coordinates] : f.geometry.type === 'MultiLineString' ? f.geometry.coordinates : []) as number[][][];
+    for (const part of parts) {
+      if (!Array.isArray(part) || part.length === 0) continue;
+      const coords = Float64Array.from(part.flatMap((p) => [p[0], p[1]]));
+      const box: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
+      for (let i = 0; i < coords.length; i += 2) {
+        box[0] = Math.min(box[0], coords[i]);
+        box[1] = Math.min(box[1], coords[i + 1]);
+        box[2] = Math.max(box[2], coords[i]);
+        box[3] = Math.max(box[3], coords[i + 1]);
+      }
+      if (box.every(Number.isFinite)) lines.push({ name, coords, box });
+    }
+  }
+  streetsByBasemap.set(gz, lines);
+  return lines;
+}
+
+/** The named street nearest to a point (metres to its nearest segment), if one passes within maxMetres. */
+function nearestStreet(lines: readonly NamedLine[], lon: number, lat: number, maxMetres: number): { name: string; metres: number } | null {
+  const kx = METRES_PER_DEGREE * Math.cos((lat * Math.PI) / 180);
+  const ky = METRES_PER_DEGREE;
+  const mx = maxMetres / kx;
+  const my = maxMetres / ky;
+  let best: { name: string; metres: number } | null = null;
+  for (const line of lines) {
+    const [w, s, e, n] = line.box;
+    if (lon < w - mx || lon > e + mx || lat < s - my || lat > n + my) continue;
+    const c = line.coords;
+    for (let i = 0; i < c.length; i += 2) {
+      // segment i → i+2 in metres from the point (a lone vertex is a segment of length 0)
+      const ax = (c[i] - lon) * kx;
+      const ay = (c[i + 1] - lat) * ky;
+      const j = i + 2 < c.length ? i + 2 : i;
+      const bx = (c[j] - lon) * kx;
+      const by = (c[j + 1] - lat) * ky;
+      const dx = bx - ax;
+      const dy = by - ay;
+      const len2 = dx * dx + dy * dy;
+      const t = len2 > 0 ? Math.min(1, Math.max(0, -(ax * dx + ay * dy) / len2)) : 0;
+      const d = Math.hypot(ax + t * dx, ay + t * dy);
+      if (d <= maxMetres && (!best || d < best.metres)) best = { name: line.name, metres: d };
+    }
+  }
+  return best;
+}
+
+/** The name a survey zone is shown by; null for answers without a zone. */
+export function surveyZoneLabel(region: Region, zone: string | null): ZoneLabel | null {
+  if (zone === null) return null;
+  // zones written by other tools may be named areas rather than cells
+  if (!isValidCell(zone)) return { name: zone, nameSource: 'zone' };
+  const compound = compoundNames(region).get(zone);
+  if (compound) return { name: compound, nameSource: 'compound' };
+  const [lat, lon] = cellToLatLng(zone);
+  const street = nearestStreet(namedStreets(region), lon, lat, STREET_NAME_MAX_METRES);
+  if (street) return { name: street.name, nameSource: 'street' };
+  return { name: `H3 ${zone}`, nameSource: 'cell' };
+}
 
 export function registerSurveyRoutes(app: FastifyInstance, ctx: StoreRouteContext, hasher: ClientHasher = new ClientHasher()): void {
   const { auth, taxonomy } = ctx;
@@ -142,6 +264,7 @@ export function registerSurveyRoutes(app: FastifyInstance, ctx: StoreRouteContex
     },
     async () => {
       const rows = await auth.needStore().summarizeSurvey(regionName);
+      const region = ctx.effective().region;
       const target = ctx.standardsFor(SURVEY_TARGET_PROFILE).targets.find((t) => t.indicator === 'resident_satisfaction')?.value ?? 0.9;
       let count = 0;
       let sum = 0;
@@ -150,15 +273,15 @@ export function registerSurveyRoutes(app: FastifyInstance, ctx: StoreRouteContex
         count += r.count;
         sum += r.meanOverall * r.count;
         satisfied += Math.round(r.shareSatisfied * r.count);
-        // zones written by other tools may be named areas rather than cells
         const c = r.zone !== null && isValidCell(r.zone) ? cellToLatLng(r.zone) : null;
-        return { zone: r.zone, center: c ? [c[1], c[0]] : null, count: r.count, meanOverall: r.meanOverall, shareSatisfied: r.shareSatisfied, meetsTarget: r.shareSatisfied >= target };
+        const label = surveyZoneLabel(region, r.zone);
+        return { zone: r.zone, name: label?.name ?? null, nameSource: label?.nameSource ?? null, center: c ? [c[1], c[0]] : null, count: r.count, meanOverall: r.meanOverall, shareSatisfied: r.shareSatisfied, meetsTarget: r.shareSatisfied >= target };
       });
       const share = count > 0 ? satisfied / count : 0;
       return {
         region: regionName,
         target: { indicator: 'resident_satisfaction', value: target, profile: SURVEY_TARGET_PROFILE },
-        total: { zone: null, center: null, count, meanOverall: count > 0 ? sum / count : 0, shareSatisfied: share, meetsTarget: count > 0 && share >= target },
+        total: { zone: null, name: null, nameSource: null, center: null, count, meanOverall: count > 0 ? sum / count : 0, shareSatisfied: share, meetsTarget: count > 0 && share >= target },
         zones,
       };
     },

@@ -1,11 +1,91 @@
 /**
- * Client of the store-backed API: plan runs, zoning, scenarios and their evaluation, the survey,
- * exports. Only the lazily loaded planning panels and the survey form import this module, so it
- * stays out of the first load. Writes carry the CSRF token (api.ts `send`).
+ * Client of the planning API: the heatmap, the server's profiles, plan runs, zoning, scenarios and
+ * their evaluation, the survey, exports. Only lazily loaded panels (planning tools, the zone
+ * dashboard) and the survey form import this module, so it stays out of the first load. Writes
+ * carry the CSRF token (api.ts `send`).
  */
 import type { Feature, FeatureCollection, MultiPolygon, Point, Polygon } from 'geojson';
 import { query, request, send, type LngLat } from '../api.js';
 import type { LocalizedName } from '../i18n/index.js';
+
+// ---- heatmap (GET /api/heatmap)
+
+export interface HeatmapCell {
+  h3: string;
+  homes: number;
+  /** present when the answer is resident-weighted. */
+  residents?: number;
+  /** homes with no facility of the format within maxMinutes. */
+  unreached: number;
+  /** weighted mean over the reached homes; null when none was reached. */
+  meanMinutes: number | null;
+  maxMinutes: number | null;
+  /** weighted shares of the cell's homes within 5 / 10 / 15 minutes. */
+  within5: number;
+  within10: number;
+  within15: number;
+}
+
+export interface HeatmapAnswer {
+  format: string;
+  profile: string;
+  resolution: number;
+  maxMinutes: number;
+  weighting: 'residents' | 'homes';
+  facilities: { total: number; reachable: number };
+  homes: number;
+  unreached: number;
+  cells: HeatmapCell[];
+  attribution: string;
+}
+
+export interface HeatmapQuery {
+  format: string;
+  profile?: string;
+  resolution?: number;
+  maxMinutes?: number;
+}
+
+// ---- profiles (GET /api/profiles)
+
+export interface WalkingProfileInfo {
+  id: string;
+  name: LocalizedName;
+  speedMps: number;
+  stepsFactor: number;
+}
+
+export interface StandardsRequirementInfo {
+  formats: string[];
+  withinMinutes?: number;
+  withinMetres?: number;
+  /** the walking time the limits amount to. */
+  minutes?: number;
+  walkingProfile: string;
+  population: string;
+}
+
+export interface StandardsProfileInfo {
+  id: string;
+  name: LocalizedName | null;
+  /** the file does not validate: listed, not usable. */
+  broken?: boolean;
+  requirements?: StandardsRequirementInfo[];
+}
+
+export interface ProfilesAnswer {
+  walking: WalkingProfileInfo[];
+  standards: StandardsProfileInfo[];
+  defaultStandards: string | null;
+}
+
+/** The usable standards profiles, the server's default first. */
+export function offeredStandards(p: ProfilesAnswer): StandardsProfileInfo[] {
+  const usable = p.standards.filter((s) => !s.broken);
+  return [...usable.filter((s) => s.id === p.defaultStandards), ...usable.filter((s) => s.id !== p.defaultStandards)];
+}
+
+let profilesRequest: Promise<ProfilesAnswer> | null = null;
 
 // ---- plans
 
@@ -158,6 +238,10 @@ export interface SurveyBody {
 
 export interface SurveyZone {
   zone: string | null;
+  /** the 小区 most of the zone's homes are in, else the nearest named street, else "H3 <id>". */
+  name?: string | null;
+  nameSource?: 'compound' | 'street' | 'cell' | 'zone' | null;
+  center?: [number, number] | null;
   count: number;
   meanOverall: number;
   shareSatisfied: number;
@@ -180,6 +264,14 @@ function normaliseSurvey(body: unknown): SurveySummary {
 }
 
 export const planningApi = {
+  heatmap: (q: HeatmapQuery, signal?: AbortSignal) => request<HeatmapAnswer>(`/api/heatmap?${query({ ...q })}`, { signal }),
+  /** the server's walking and standards profiles; fetched once per page (a failure may be retried). */
+  profiles: (): Promise<ProfilesAnswer> =>
+    (profilesRequest ??= request<ProfilesAnswer>('/api/profiles').catch((err: unknown) => {
+      profilesRequest = null;
+      throw err;
+    })),
+
   createPlan: (body: PlanRequestBody) => send<{ id: number }>('POST', '/api/plans', body),
   plan: (id: number, signal?: AbortSignal) => request<PlanRun>(`/api/plans/${id}`, { signal }),
   cancelPlan: (id: number) => send<unknown>('DELETE', `/api/plans/${id}`),

@@ -20,12 +20,13 @@ export const ZONE_LABELS_SOURCE = 'zone-labels';
 export const SCENARIO_SOURCE = 'scenario-edits';
 export const CHANGED_SOURCE = 'changed-area';
 
-/** Heatmap bands: minutes to the nearest facility, upper bounds; 'beyond' is everything further. */
+/** Heatmap bands: minutes to the nearest facility, upper bounds; 99 is everything further, −1 cells where no home reaches one. */
 export const HEAT_BANDS = [
   { id: 5, colour: '#1a9850' },
   { id: 10, colour: '#a6d96a' },
   { id: 15, colour: '#fdae61' },
   { id: 99, colour: '#d73027' },
+  { id: -1, colour: '#8c8c8c' },
 ] as const;
 
 const LABEL_FONT = look.label.font;
