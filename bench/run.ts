@@ -53,6 +53,7 @@ import {
   run,
   runTask,
   sampleNetworkPoints,
+  standaloneSections,
   summarize,
   type Agreement,
   type Machine,
@@ -630,6 +631,12 @@ function render(r: Results): string {
   }
   if (r.plan) {
     P(renderPlan(r.plan, '7'));
+    P();
+  }
+
+  // ---- 8 onwards: the benches run on their own (load, first load, soak) keep their last section in bench/sections/
+  for (const section of standaloneSections()) {
+    P(section.trimEnd());
     P();
   }
 

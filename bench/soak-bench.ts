@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { importRegion } from '../src/region/import-region.js';
 import { writeRegion } from '../src/region/region-file.js';
-import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints } from './util.js';
+import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints, writeSection } from './util.js';
 
 const say = (s: string): void => void process.stderr.write(s + '\n');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -179,7 +179,7 @@ for (const s of started) s.child.kill('SIGTERM');
 
 const L: string[] = [];
 const failures: string[] = [];
-L.push(`### Soak: mixed load, ${connections} connections, ${seconds} s, ${servers} server${servers > 1 ? 's' : ''} on one ${dbIsFile ? 'SQLite file' : 'PostgreSQL database'} (Krems, loopback)`);
+L.push(`## ${dbIsFile ? '10' : '11'}. Soak (bench/soak-bench.ts): mixed load, ${connections} connections, ${seconds} s, ${servers} server${servers > 1 ? 's' : ''} on one ${dbIsFile ? 'SQLite file' : 'PostgreSQL database'} (Krems, loopback)`);
 L.push('');
 L.push(
   `Measured ${machine.dateUtc}, ${machine.nproc} × ${machine.cpuModel}, Node ${machine.node}; servers (\`quarter serve\`) in their own processes, autocannon in this one; 1-minute load average ${load0.toFixed(1)} → ${loadavg()[0].toFixed(1)}. ` +
@@ -210,4 +210,5 @@ L.push('');
 L.push(failures.length === 0 ? 'All checks passed.' : `FAILED: ${failures.join('; ')}`);
 writeFileSync(join(BENCH_OUT, 'soak.json'), JSON.stringify({ machine, load: [load0, loadavg()[0]], seconds, connections, servers, results: results.map((r) => ({ server: r.server, kind: r.kind, latency: r.result.latency, requests: r.result.requests, errors: r.result.errors, timeouts: r.result.timeouts, non2xx: r.result.non2xx, statusCodeStats: r.result.statusCodeStats })), acknowledged, stored, missing, rss: started.map((s) => s.rss) }, null, 1));
 process.stdout.write(L.join('\n') + '\n');
+writeSection(`${dbIsFile ? '10' : '11'}-soak-${dbIsFile ? 'sqlite' : 'postgres'}-${servers}.md`, L.join('\n'));
 process.exitCode = failures.length === 0 ? 0 : 1;

@@ -3,7 +3,7 @@
  * machine description, and uniformly random positions on a walk network.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WalkGraph } from '../src/engine/graph.js';
 import { PACKAGE_ROOT } from '../src/paths.js';
@@ -12,6 +12,23 @@ import { mulberry32 } from './grid.js';
 export const ROOT = PACKAGE_ROOT;
 export const BENCH_OUT = join(ROOT, 'bench', 'out');
 export const PYTHON = '/usr/bin/python3';
+/** Sections of RESULTS.md written by the benches that run on their own (load, first load, soak): one file each, in name order. */
+export const SECTIONS_DIR = join(ROOT, 'bench', 'sections');
+
+/** Keep a standalone bench's section (markdown, from its "## n." heading) for RESULTS.md; then re-render it (run.js --render-only) or splice it by hand. */
+export function writeSection(file: string, markdown: string): void {
+  mkdirSync(SECTIONS_DIR, { recursive: true });
+  writeFileSync(join(SECTIONS_DIR, file), markdown.trimEnd() + '\n');
+}
+
+/** The kept sections, in file-name order. */
+export function standaloneSections(): string[] {
+  if (!existsSync(SECTIONS_DIR)) return [];
+  return readdirSync(SECTIONS_DIR)
+    .filter((f) => f.endsWith('.md'))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .map((f) => readFileSync(join(SECTIONS_DIR, f), 'utf8'));
+}
 
 // ---------------------------------------------------------------- statistics
 
