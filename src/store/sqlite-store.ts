@@ -16,6 +16,7 @@ import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:
 import { dirname, resolve } from 'node:path';
 import { checkMigrationList, migrationSql, MIGRATIONS, planMigrations, SCHEMA_MIGRATIONS_DDL, type AppliedMigration, type Migration } from './migrations.js';
 import { DEFAULT_SCRYPT, hashPassword, MAX_PASSWORD_CHARS, verifyPassword, type ScryptParams } from './passwords.js';
+import { toScenario, toRegion, toFacilityEdit, toPlanRun, toSurvey, toUser, toAudit, compareZones, checkTtl, checkRating, checkPassword, type ScenarioRow, type RegionRow, type FacilityEditRow, type PlanRunRow, type SurveyRow, type UserRow, type AuditRow } from './rows.js';
 import {
   DuplicateNameError,
   InvalidStateError,
@@ -38,7 +39,6 @@ import {
   type PlanRunFilter,
   type PlanRunPatch,
   type PlanRunRecord,
-  type PlanRunStatus,
   type QuarterStore,
   type RegionInput,
   type RegionRecord,
@@ -89,8 +89,6 @@ export interface SqliteStoreOptions {
   sessionTtlSeconds?: number;
 }
 
-const SESSION_TTL_MIN = 60;
-const SESSION_TTL_MAX = 90 * 86400;
 const MAX_COMMENT_CHARS = 5000;
 const MAX_FORMAT_ID_CHARS = 64;
 // A keyed hash in hex or base64: no dots or colons, so neither an IPv4 nor an IPv6 address fits.
@@ -224,144 +222,13 @@ function migrate(db: Database.Database, location: string, list: readonly Migrati
   }
 }
 
-const checkTtl = (field: string, v: unknown): number => {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < SESSION_TTL_MIN || v > SESSION_TTL_MAX) {
-    throw new StoreInputError(field, `must be an integer number of seconds in [${SESSION_TTL_MIN}, ${SESSION_TTL_MAX}], got ${String(v)}`);
-  }
-  return v;
-};
 
 const isUniqueViolation = (err: unknown): boolean => {
   const code = (err as { code?: unknown })?.code;
   return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 };
 
-interface ScenarioRow {
-  id: number;
-  region: string;
-  name: string;
-  description: string;
-  edits: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  created_by: string | null;
-}
-interface RegionRow {
-  name: string;
-  file: string;
-  sha256: string;
-  imported_at: string;
-  meta: string;
-}
-interface FacilityEditRow {
-  id: number;
-  region: string;
-  kind: FacilityEditRecord['kind'];
-  facility_ref: string;
-  data: string;
-  version: number;
-  actor: string | null;
-  at: string;
-}
-interface PlanRunRow {
-  id: number;
-  region: string;
-  model: string;
-  params: string;
-  status: PlanRunStatus;
-  progress: number;
-  result: string | null;
-  error: string | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  finished_at: string | null;
-  actor: string | null;
-}
-interface SurveyRow {
-  id: number;
-  region: string;
-  zone: string | null;
-  lon: number | null;
-  lat: number | null;
-  overall: number;
-  per_format: string;
-  comment: string;
-  created_at: string;
-}
-interface UserRow {
-  id: number;
-  name: string;
-  role: UserRole;
-  password_hash: string;
-  created_at: string;
-  disabled: number;
-  version: number;
-}
-interface AuditRow {
-  id: number;
-  at: string;
-  actor: string | null;
-  action: string;
-  entity: string;
-  entity_id: string | null;
-  detail: string;
-}
 
-const toScenario = (r: ScenarioRow): ScenarioRecord => ({
-  id: r.id,
-  region: r.region,
-  name: r.name,
-  description: r.description,
-  edits: JSON.parse(r.edits) as unknown[],
-  version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  createdBy: r.created_by,
-});
-const toRegion = (r: RegionRow): RegionRecord => ({ name: r.name, file: r.file, sha256: r.sha256, importedAt: r.imported_at, meta: JSON.parse(r.meta) as Record<string, unknown> });
-const toFacilityEdit = (r: FacilityEditRow): FacilityEditRecord => ({
-  id: r.id,
-  region: r.region,
-  kind: r.kind,
-  facilityRef: r.facility_ref,
-  data: JSON.parse(r.data) as unknown,
-  version: r.version,
-  actor: r.actor,
-  at: r.at,
-});
-const toPlanRun = (r: PlanRunRow): PlanRunRecord => ({
-  id: r.id,
-  region: r.region,
-  model: r.model,
-  params: JSON.parse(r.params) as unknown,
-  status: r.status,
-  progress: r.progress,
-  result: r.result === null ? null : (JSON.parse(r.result) as unknown),
-  error: r.error,
-  version: r.version,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-  finishedAt: r.finished_at,
-  actor: r.actor,
-});
-const toSurvey = (r: SurveyRow): SurveyResponseRecord => ({
-  id: r.id,
-  region: r.region,
-  zone: r.zone,
-  lon: r.lon,
-  lat: r.lat,
-  overall: r.overall,
-  perFormat: JSON.parse(r.per_format) as Record<string, number>,
-  comment: r.comment,
-  createdAt: r.created_at,
-});
-const toUser = (r: UserRow): UserRecord => ({ id: r.id, name: r.name, role: r.role, disabled: r.disabled === 1, version: r.version, createdAt: r.created_at });
-const toAudit = (r: AuditRow): AuditEntry => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, entity: r.entity, entityId: r.entity_id, detail: JSON.parse(r.detail) as unknown });
-
-/** Code-point order with null last: the same in every backend, unlike database collations. */
-const compareZones = (a: string | null, b: string | null): number => (a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1);
 
 interface StoreSettings {
   now: () => Date;
@@ -949,14 +816,4 @@ class SqliteQuarterStore implements QuarterStore {
   }
 }
 
-function checkRating(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 5) throw new StoreInputError(field, `must be an integer from 1 to 5, got ${String(v)}`);
-  return v;
-}
 
-function checkPassword(field: string, v: unknown): string {
-  if (typeof v !== 'string') throw new StoreInputError(field, 'must be a string');
-  if ([...v].length < 8) throw new StoreInputError(field, 'must be at least 8 characters');
-  if (v.length > MAX_PASSWORD_CHARS) throw new StoreInputError(field, `must be at most ${MAX_PASSWORD_CHARS} characters`);
-  return checkText(field, v, MAX_PASSWORD_CHARS);
-}
