@@ -12,14 +12,13 @@
  * npm run build && npm run build:web && node dist/bench/first-load-bench.js [--runs 7]
  * — prints a markdown table and writes bench/out/first-load.json.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { importRegion } from '../src/region/import-region.js';
 import { writeRegion } from '../src/region/region-file.js';
-import { BENCH_OUT, describeMachine, median, percentile, ROOT, writeSection } from './util.js';
+import { BENCH_OUT, describeMachine, median, percentile, ROOT, startQuarterServer, writeSection } from './util.js';
 
 const say = (s: string): void => void process.stderr.write(s + '\n');
 export const FIRST_LOAD_TARGET_MS = 2000;
@@ -40,24 +39,6 @@ interface Visit {
   requests: number;
 }
 
-async function startServer(regionFile: string, db: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--region', regionFile, '--port', '0', '--host', '127.0.0.1', '--db', db, '--no-rate-limit'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
 
 /** Open the planner in this context and wait for the map's first complete frame. */
 async function visit(context: BrowserContext, url: string): Promise<Visit> {
@@ -95,7 +76,7 @@ const regionFile = join(BENCH_OUT, 'first-load-krems.quarter');
 const db = join(BENCH_OUT, 'first-load.db');
 rmSync(db, { force: true });
 writeRegion(regionFile, await importRegion(join(ROOT, 'data', 'krems', 'krems.osm.pbf')));
-const server = await startServer(regionFile, db);
+const server = await startQuarterServer(['--region', regionFile, '--db', db, '--no-rate-limit']);
 say(`server at ${server.url}`);
 const machine = describeMachine();
 const load0 = loadavg()[0];

@@ -10,14 +10,13 @@
  * npm run build && node dist/bench/load-bench.js [--seconds 15] — prints a markdown table and
  * writes bench/out/load.json.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { importRegion } from '../src/region/import-region.js';
 import { writeRegion } from '../src/region/region-file.js';
-import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints, writeSection } from './util.js';
+import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints, startQuarterServer, writeSection } from './util.js';
 
 const say = (s: string): void => void process.stderr.write(s + '\n');
 export const LOAD_TARGETS = { p50Ms: 10, p99Ms: 50, connections: 100 } as const;
@@ -35,24 +34,6 @@ interface LoadRun {
   rps: number;
 }
 
-async function startServer(regionFile: string): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--region', regionFile, '--port', '0', '--host', '127.0.0.1', '--db', join(BENCH_OUT, 'load.db'), '--no-rate-limit'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
 
 async function drive(url: string, name: string, coords: Float64Array, count: number, seconds: number, headers: Record<string, string> = {}): Promise<LoadRun> {
   const paths: string[] = [];
@@ -90,7 +71,7 @@ writeRegion(regionFile, region);
 const FRESH = Math.max(2000, Math.ceil(seconds * 25_000));
 const pts = sampleNetworkPoints(region.graph, FRESH, 5);
 const fresh = sampleNetworkPoints(region.graph, FRESH, 6);
-const server = await startServer(regionFile);
+const server = await startQuarterServer(['--region', regionFile, '--db', join(BENCH_OUT, 'load.db'), '--no-rate-limit']);
 say(`server at ${server.url}`);
 const machine = describeMachine();
 const load0 = loadavg()[0];

@@ -13,14 +13,14 @@
  * npm run build && node dist/bench/soak-bench.js [--seconds 300] [--connections 200] [--servers 1|2] [--db <file|postgres://…>]
  * — prints a markdown table and writes bench/out/soak.json. Exit code 1 when a check fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { importRegion } from '../src/region/import-region.js';
 import { writeRegion } from '../src/region/region-file.js';
-import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints, writeSection } from './util.js';
+import { BENCH_OUT, describeMachine, ROOT, sampleNetworkPoints, startQuarterServer, writeSection, type ServerProcess } from './util.js';
 
 const say = (s: string): void => void process.stderr.write(s + '\n');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -49,30 +49,10 @@ const MIX = [
 ] as const;
 type Kind = (typeof MIX)[number]['kind'];
 
-interface Server {
-  url: string;
-  child: ChildProcess;
+interface Server extends ServerProcess {
   rss: { t: number; mb: number }[];
 }
 
-async function startServer(regionFile: string): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--region', regionFile, '--port', '0', '--host', '127.0.0.1', '--db', dbSpec, '--no-rate-limit'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
-    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
-  });
-  return { url, child, rss: [] };
-}
 
 /** Resident set of a process in MB, from /proc (Linux). */
 function rssMb(pid: number): number {
@@ -104,7 +84,7 @@ const facility = region.facilities.find((f) => f.formats.length > 0)!;
 const format = facility.formats[0];
 
 const started: Server[] = [];
-for (let s = 0; s < servers; s++) started.push(await startServer(regionFile));
+for (let s = 0; s < servers; s++) started.push({ ...(await startQuarterServer(['--region', regionFile, '--db', dbSpec, '--no-rate-limit'])), rss: [] });
 say(`servers: ${started.map((s) => s.url).join(', ')}`);
 const sessions = await Promise.all(started.map((s) => login(s.url)));
 const machine = describeMachine();

@@ -2,7 +2,7 @@
  * Small helpers shared by the benchmark suite: statistics, process memory, child tasks,
  * machine description, and uniformly random positions on a walk network.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WalkGraph } from '../src/engine/graph.js';
@@ -269,4 +269,30 @@ export function mergeAgreement(xs: Agreement[]): Agreement {
     (acc, x) => ({ maxAbs: Math.max(acc.maxAbs, x.maxAbs), reachMismatch: acc.reachMismatch + x.reachMismatch, compared: acc.compared + x.compared }),
     { maxAbs: 0, reachMismatch: 0, compared: 0 },
   );
+}
+
+// ---------------------------------------------------------------- the API server in its own process
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): void;
+}
+
+/** `quarter serve` (the built CLI) on a free loopback port with these extra flags; resolves once it listens. */
+export async function startQuarterServer(args: readonly string[]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), 'serve', '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const onData = (b: Buffer): void => {
+      out += b.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`server exited (${code}): ${out}`)));
+    setTimeout(() => reject(new Error(`server did not start: ${out}`)), 60_000);
+  });
+  return { url, child, stop: () => void child.kill('SIGTERM') };
 }
