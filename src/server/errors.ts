@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { PlanInputError } from '../plan/instance.js';
 import { ScenarioEditError } from '../scenario/edits.js';
-import { DuplicateNameError, InvalidStateError, NotFoundError, StoreInputError, VersionConflictError } from '../store/store.js';
+import { DuplicateNameError, InvalidStateError, NotFoundError, StoreInputError, StoreUnavailableError, VersionConflictError } from '../store/store.js';
 import { FacilityEditError } from './facility-edits.js';
 
 export class ApiError extends Error {
@@ -112,6 +112,7 @@ export function domainError(err: unknown): ApiError | null {
   if (err instanceof InvalidStateError) return new ApiError(409, err.message, 'status');
   if (err instanceof NotFoundError) return new ApiError(404, err.message, 'id');
   if (err instanceof StoreInputError) return new ApiError(400, err.message, err.field);
+  if (err instanceof StoreUnavailableError) return new ApiError(503, 'the database cannot be reached just now; nothing was saved — try again in a moment', 'database'); // detail logged by the handler
   if (err instanceof FacilityEditError) return new ApiError(400, `${err.field}: ${err.message}`, err.field);
   if (err instanceof PlanInputError) return new ApiError(400, err.message, PLAN_FIELDS[err.field] ?? err.field);
   if (err instanceof ScenarioEditError) {
@@ -124,6 +125,7 @@ export function domainError(err: unknown): ApiError | null {
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError | ApiError, request, reply) => {
     const err = domainError(raw) ?? raw;
+    if (raw instanceof StoreUnavailableError) request.log.warn({ err: raw }, 'database unavailable');
     if (err instanceof ApiError) {
       const body: ErrorBody = { error: statusWord(err.statusCode), message: err.message };
       if (err.field) body.field = err.field;

@@ -25,6 +25,7 @@ import {
   NotFoundError,
   StoreInputError,
   StoreOpenError,
+  StoreUnavailableError,
   VersionConflictError,
   type Actor,
   type AuditEntry,
@@ -391,7 +392,7 @@ class PgQuarterStore implements QuarterStore {
   /** A failure to reach the database, restated with the database's name; anything else as it is. */
   private translate(err: unknown): unknown {
     if (!isConnectionFailure(err)) return err;
-    return new Error(`${this.location}: lost or could not get a connection to the database (${redactSecrets(errorText(err), this.secrets)}); nothing was written`, { cause: err });
+    return new StoreUnavailableError(`${this.location}: lost or could not get a connection to the database (${redactSecrets(errorText(err), this.secrets)}); nothing was written`, { cause: err });
   }
 
   /** A read outside any transaction. */

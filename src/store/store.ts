@@ -128,6 +128,17 @@ export class StoreOpenError extends Error {
   }
 }
 
+/**
+ * The database server cannot be reached just now (stopped, restarting, network): nothing of the
+ * call was written. Transient: the same call succeeds once the server is back.
+ */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
 /** Most callers write on behalf of a user (by name); null = the command line or the system. */
 export type Actor = string | null;
 

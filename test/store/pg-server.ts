@@ -40,6 +40,8 @@ export interface PgTestServer {
   /** a raw client for a database URL (closed by the caller). */
   connect(url: string): Promise<pg.Client>;
   stop(): Promise<void>;
+  /** Take the cluster down (fast shutdown) and bring it back on the same port: outage tests. Null for an external server. */
+  outage: { down(): void; up(): void } | null;
 }
 
 function osUser(name: string): { uid: number; gid: number } | null {
@@ -72,7 +74,7 @@ const withDb = (url: string, db: string): string => {
 
 export async function startPgTestServer(): Promise<PgTestServer> {
   const external = process.env.QUARTER_TEST_PG_URL;
-  if (external) return serverAt(external, async () => {});
+  if (external) return serverAt(external, async () => {}, null);
 
   const asRoot = process.getuid?.() === 0;
   const owner = asRoot ? osUser('postgres') : null;
@@ -112,9 +114,10 @@ export async function startPgTestServer(): Promise<PgTestServer> {
     });
     watchdog.unref();
     let port = 0;
+    let settings = '';
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
-      const settings = [
+      settings = [
         `-c listen_addresses=127.0.0.1`,
         `-p ${port}`,
         `-c unix_socket_directories='${dir}'`,
@@ -134,16 +137,24 @@ export async function startPgTestServer(): Promise<PgTestServer> {
     }
     const adminUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
     const w = watchdog;
-    return await serverAt(adminUrl, async () => {
-      if (w.pid !== undefined) {
-        try {
-          process.kill(w.pid);
-        } catch {
-          // already gone
+    const outage = {
+      down: () => void run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+      up: () => void run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', settings, '-w', '-t', '60', 'start']),
+    };
+    return await serverAt(
+      adminUrl,
+      async () => {
+        if (w.pid !== undefined) {
+          try {
+            process.kill(w.pid);
+          } catch {
+            // already gone
+          }
         }
-      }
-      stopCluster();
-    });
+        stopCluster();
+      },
+      outage,
+    );
   } catch (err) {
     if (watchdog?.pid !== undefined) {
       try {
@@ -157,7 +168,7 @@ export async function startPgTestServer(): Promise<PgTestServer> {
   }
 }
 
-async function serverAt(adminUrl: string, shutdown: () => Promise<void>): Promise<PgTestServer> {
+async function serverAt(adminUrl: string, shutdown: () => Promise<void>, outage: PgTestServer['outage']): Promise<PgTestServer> {
   const prefix = `quarter_t${process.pid}_${randomBytes(3).toString('hex')}`;
   const made: string[] = [];
   let n = 0;
@@ -185,6 +196,7 @@ async function serverAt(adminUrl: string, shutdown: () => Promise<void>): Promis
   }
   return {
     adminUrl,
+    outage,
     connect,
     async createDatabase(opts = {}) {
       const name = `${prefix}_${++n}`;
