@@ -530,26 +530,25 @@ class PgQuarterStore implements QuarterStore {
     const description = checkText('description', input.description ?? '');
     const edits = this.json('edits', checkJsonArray('edits', input.edits));
     const actor = checkOptionalName('actor', input.actor);
-    return this.write(async (run) => {
-      await this.requireRegion(run, region);
-      if ((await run('SELECT 1 FROM scenarios WHERE region = $1 AND name = $2', [region, name])).rowCount) throw new DuplicateNameError('scenario', name);
-      const at = this.nowIso();
-      let row: ScenarioRow;
-      try {
-        ({
-          rows: [row],
-        } = await run<ScenarioRow>(
-          `INSERT INTO scenarios (region, name, description, edits, version, created_at, updated_at, created_by) VALUES ($1, $2, $3, $4, 1, $5, $5, $6) RETURNING ${SCENARIO_COLUMNS}`,
-          [region, name, description, edits, at, actor],
-        ));
-      } catch (err) {
-        // another server created the same name between the check and the insert
-        if (isUniqueViolation(err)) throw new DuplicateNameError('scenario', name);
-        throw err;
-      }
-      await this.audit(run, actor, 'scenario.create', 'scenario', row.id, { region, name }, at);
-      return toScenario(row);
-    });
+    // One statement, so one round trip and atomic without BEGIN/COMMIT: under load every round trip
+    // waits a turn of the server's event loop. The scenario and its audit row are written together
+    // or not at all; a missing region or a taken name writes nothing and is told apart afterwards.
+    const at = this.nowIso();
+    const { rows } = await this.read<ScenarioRow>(
+      `WITH created AS (
+         INSERT INTO scenarios (region, name, description, edits, version, created_at, updated_at, created_by)
+         SELECT $1, $2, $3, $4, 1, $5, $5, $6 WHERE EXISTS (SELECT 1 FROM regions WHERE name = $1)
+         ON CONFLICT (region, name) DO NOTHING
+         RETURNING ${SCENARIO_COLUMNS}),
+       audited AS (
+         INSERT INTO audit_log (at, actor, action, entity, entity_id, detail)
+         SELECT $5, $6, 'scenario.create', 'scenario', id::text, $7 FROM created)
+       SELECT ${SCENARIO_COLUMNS} FROM created`,
+      [region, name, description, edits, at, actor, JSON.stringify({ region, name })],
+    );
+    if (rows[0]) return toScenario(rows[0]);
+    await this.requireRegion(this.read, region);
+    throw new DuplicateNameError('scenario', name);
   }
 
   async updateScenario(id: number, expectedVersion: number, patch: ScenarioPatch, actor?: Actor): Promise<ScenarioRecord> {
