@@ -562,20 +562,24 @@ class PgQuarterStore implements QuarterStore {
     if (patch.edits !== undefined) sets.push(`edits = ${p.add(this.json('edits', checkJsonArray('edits', patch.edits)))}`);
     if (sets.length === 0) throw new StoreInputError('patch', 'changes nothing (give name, description or edits)');
     const who = checkOptionalName('actor', actor);
-    return this.write(async (run) => {
-      const at = this.nowIso();
-      const sql = `UPDATE scenarios SET ${sets.join(', ')}, version = version + 1, updated_at = ${p.add(at)} WHERE id = ${p.add(id)} AND version = ${p.add(expectedVersion)} RETURNING ${SCENARIO_COLUMNS}`;
-      let rows: ScenarioRow[];
-      try {
-        ({ rows } = await run<ScenarioRow>(sql, p.values));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw new DuplicateNameError('scenario', patch.name ?? '');
-        throw err;
-      }
-      if (rows.length !== 1) await this.explainMissedUpdate(run, 'scenarios', 'scenario', id, expectedVersion);
-      await this.audit(run, who, 'scenario.update', 'scenario', id, { fromVersion: expectedVersion, fields: Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined) }, at);
-      return toScenario(rows[0]);
-    });
+    const at = this.nowIso();
+    const detail = JSON.stringify({ fromVersion: expectedVersion, fields: Object.keys(patch).filter((k) => (patch as Record<string, unknown>)[k] !== undefined) });
+    // one statement (see createScenario): the versioned UPDATE and its audit row, or neither
+    const sql = `WITH updated AS (
+        UPDATE scenarios SET ${sets.join(', ')}, version = version + 1, updated_at = ${p.add(at)} WHERE id = ${p.add(id)} AND version = ${p.add(expectedVersion)} RETURNING ${SCENARIO_COLUMNS}),
+      audited AS (
+        INSERT INTO audit_log (at, actor, action, entity, entity_id, detail)
+        SELECT updated_at, ${p.add(who)}, 'scenario.update', 'scenario', id::text, ${p.add(detail)} FROM updated)
+      SELECT ${SCENARIO_COLUMNS} FROM updated`;
+    let rows: ScenarioRow[];
+    try {
+      ({ rows } = await this.read<ScenarioRow>(sql, p.values));
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateNameError('scenario', patch.name ?? '');
+      throw err;
+    }
+    if (rows.length !== 1) return this.explainMissedUpdate(this.read, 'scenarios', 'scenario', id, expectedVersion);
+    return toScenario(rows[0]);
   }
 
   async deleteScenario(id: number, expectedVersion: number, actor?: Actor): Promise<void> {
