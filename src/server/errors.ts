@@ -112,7 +112,7 @@ export function domainError(err: unknown): ApiError | null {
   if (err instanceof InvalidStateError) return new ApiError(409, err.message, 'status');
   if (err instanceof NotFoundError) return new ApiError(404, err.message, 'id');
   if (err instanceof StoreInputError) return new ApiError(400, err.message, err.field);
-  if (err instanceof StoreUnavailableError) return new ApiError(503, 'the database cannot be reached just now; nothing was saved — try again in a moment', 'database'); // detail logged by the handler
+  if (err instanceof StoreUnavailableError) return new ApiError(503, STORE_UNAVAILABLE[err.reason], 'database'); // detail logged by the handler
   if (err instanceof FacilityEditError) return new ApiError(400, `${err.field}: ${err.message}`, err.field);
   if (err instanceof PlanInputError) return new ApiError(400, err.message, PLAN_FIELDS[err.field] ?? err.field);
   if (err instanceof ScenarioEditError) {
@@ -121,6 +121,14 @@ export function domainError(err: unknown): ApiError | null {
   }
   return null;
 }
+
+/** What a client is told when the store cannot write (the location and cause go to the log only). */
+const STORE_UNAVAILABLE: Record<StoreUnavailableError['reason'], string> = {
+  unreachable: 'the database cannot be reached just now; nothing was saved — try again in a moment',
+  busy: 'the database is busy with another write; nothing was saved — try again in a moment',
+  full: 'the disk holding the database is full; nothing was saved — tell the administrator',
+  'read-only': 'the database cannot be written just now (read-only); nothing was saved — tell the administrator',
+};
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((raw: FastifyError | ApiError, request, reply) => {

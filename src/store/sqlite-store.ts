@@ -23,6 +23,7 @@ import {
   NotFoundError,
   StoreInputError,
   StoreOpenError,
+  StoreUnavailableError,
   VersionConflictError,
   type Actor,
   type AuditEntry,
@@ -270,8 +271,9 @@ class SqliteQuarterStore implements QuarterStore {
       return this.inTransaction.immediate(step) as T;
     } catch (err) {
       const code = String((err as { code?: unknown })?.code ?? '');
-      if (code.startsWith('SQLITE_BUSY')) throw new Error(`${this.location}: the database stayed locked by another writer; nothing was written, try again`, { cause: err });
-      if (code === 'SQLITE_FULL') throw new Error(`${this.location}: the disk is full; nothing was written`, { cause: err });
+      if (code.startsWith('SQLITE_BUSY')) throw new StoreUnavailableError(`${this.location}: the database stayed locked by another writer; nothing was written, try again`, { cause: err }, 'busy');
+      if (code === 'SQLITE_FULL') throw new StoreUnavailableError(`${this.location}: the disk is full; nothing was written`, { cause: err }, 'full');
+      if (code.startsWith('SQLITE_READONLY')) throw new StoreUnavailableError(`${this.location}: the database cannot be written (read-only file or directory); nothing was written`, { cause: err }, 'read-only');
       throw err;
     }
   }

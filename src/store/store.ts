@@ -133,7 +133,12 @@ export class StoreOpenError extends Error {
  * call was written. Transient: the same call succeeds once the server is back.
  */
 export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    options?: { cause?: unknown },
+    /** why: the server cannot be reached, another writer holds the lock, the disk is full, or it is read-only. */
+    readonly reason: 'unreachable' | 'busy' | 'full' | 'read-only' = 'unreachable',
+  ) {
     super(message, options);
     this.name = 'StoreUnavailableError';
   }
