@@ -45,7 +45,7 @@ import { registerPlanRoutes } from './routes/plans.js';
 import { registerScenarioRoutes } from './routes/scenarios.js';
 import { registerSurveyRoutes } from './routes/survey.js';
 import { registerUserRoutes } from './routes/users.js';
-import { SECURITY_SCHEMES } from './schemas.js';
+import { DEGREES_PATTERN, FORMAT_ID, LONLAT, PROFILE_ID, SECURITY_SCHEMES } from './schemas.js';
 import { acceptedEncodings, BasemapPayload } from './basemap.js';
 import { LruCache, ResponseBody, type LruStats } from './cache.js';
 import { ApiError, badRequest, installErrorHandlers, notFound } from './errors.js';
@@ -122,10 +122,7 @@ export const BODY_LIMIT = 1024 * 1024;
 export const FACILITY_CAP = 5000;
 
 // ---- schema fragments (patterns are the first line of defence: nothing else reaches a handler) ----
-const NUM = '-?[0-9]{1,3}(?:\\.[0-9]{1,17})?'; // up to 17 decimals: what JavaScript prints for a double
-const LONLAT = { type: 'string', maxLength: 64, pattern: `^\\s*${NUM}\\s*,\\s*${NUM}\\s*$`, description: 'lon,lat (WGS-84 degrees)' } as const;
-const PROFILE_ID = { type: 'string', maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' } as const;
-const FORMAT_ID = { type: 'string', maxLength: 64, pattern: '^[a-z0-9_]+$' } as const;
+const NUM = DEGREES_PATTERN;
 const MINUTE = '[0-9]{1,3}(?:\\.[0-9]{1,3})?';
 const MINUTES = { type: 'string', maxLength: 80, pattern: `^${MINUTE}(?:,${MINUTE}){0,9}$`, default: '5,10,15', description: 'up to 10 thresholds in minutes (0.5–120)' } as const;
 const BBOX = { type: 'string', maxLength: 128, pattern: `^${NUM},${NUM},${NUM},${NUM}$`, description: 'west,south,east,north' } as const;
@@ -347,6 +344,15 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   // first: hooks apply to the routes registered after them
   installSecurityHeaders(app);
   installErrorHandlers(app);
+  // Ajv coerces a query value "Infinity" or "1e400" to Infinity and then lets it past minimum /
+  // maximum; refuse every non-finite number in any query here, once, rather than route by route.
+  app.addHook('preHandler', async (req) => {
+    const query = req.query as Record<string, unknown> | undefined;
+    if (query === null || typeof query !== 'object') return;
+    for (const [field, value] of Object.entries(query)) {
+      if (typeof value === 'number' && !Number.isFinite(value)) throw badRequest(field, `querystring/${field} must be a finite number`);
+    }
+  });
   await app.register(compress, { global: true, threshold: 1024, encodings: ['br', 'gzip'] });
   if (opts.rateLimit !== false) {
     // every route without its own limit shares the reads limit; login and survey set their own
@@ -484,8 +490,6 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     },
     async (req, reply) => {
       const { at, profile, maxMinutes } = req.query;
-      // "Infinity" and 1e400 coerce to Infinity, which the schema's maximum lets through
-      if (!Number.isFinite(maxMinutes)) throw badRequest('maxMinutes', 'querystring/maxMinutes must be a finite number of minutes in [1, 240]');
       const ctx = contextFor(profile);
       const { lon, lat } = pointIn(ctx, 'at', at);
       return sendCached(req, reply, `nearest|${ctx.profile.id}|${maxMinutes}|${lon},${lat}`, () => {

@@ -47,3 +47,7 @@ export const LAT = { type: 'number', minimum: -90, maximum: 90, description: 'la
 export const FORMAT_ID = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[a-z0-9_]+$' } as const;
 export const PROFILE_ID = { type: 'string', minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9_-]+$' } as const;
 export const ID_PARAMS = { type: 'object', required: ['id'], properties: { id: POSITIVE_ID } } as const;
+/** A number of degrees in a query string: up to 3 integer digits and 17 decimals (what JavaScript prints for a double). */
+export const DEGREES_PATTERN = '-?[0-9]{1,3}(?:\\.[0-9]{1,17})?';
+const NUM = DEGREES_PATTERN;
+export const LONLAT = { type: 'string', maxLength: 64, pattern: `^\\s*${NUM}\\s*,\\s*${NUM}\\s*$`, description: 'lon,lat (WGS-84 degrees)' } as const;

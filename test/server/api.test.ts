@@ -238,6 +238,7 @@ describe('invalid requests: 4xx JSON naming the field, never 500', () => {
     await rejectGet(`/api/nearest?at=${at()}&maxMinutes=100000`, 400, 'maxMinutes');
     await rejectGet(`/api/nearest?at=${at()}&maxMinutes=Infinity`, 400, 'maxMinutes');
     await rejectGet(`/api/nearest?at=${at()}&maxMinutes=1e400`, 400, 'maxMinutes');
+    await rejectGet(`/api/isochrone?at=${at()}&cell=Infinity`, 400, 'cell');
     const huge = Array.from({ length: 500 }, (_, i) => i + 1).join(',');
     await rejectGet(`/api/isochrone?at=${at()}&minutes=${huge}`, 400, 'minutes');
     await rejectGet(`/api/isochrone?at=${at()}&minutes=5,,10`, 400, 'minutes');

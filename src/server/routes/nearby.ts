@@ -15,7 +15,7 @@ import type { Region } from '../../region/region.js';
 import type { Format } from '../../taxonomy/formats.js';
 import type { ReadRouteContext } from '../context.js';
 import { badRequest } from '../errors.js';
-import { ERROR_BODY, FORMAT_ID, PROFILE_ID } from '../schemas.js';
+import { ERROR_BODY, FORMAT_ID, LONLAT, PROFILE_ID } from '../schemas.js';
 
 /** The walking bands a resident is told about (minutes). */
 export const NEARBY_BANDS = [5, 10, 15] as const;
@@ -70,8 +70,6 @@ export function bandOf(minutes: number): NearbyBand | null {
   return null;
 }
 
-const NUM = '-?[0-9]{1,3}(?:\\.[0-9]{1,17})?';
-const LONLAT = { type: 'string', maxLength: 64, pattern: `^\\s*${NUM}\\s*,\\s*${NUM}\\s*$`, description: 'lon,lat (WGS-84 degrees)' } as const;
 /** What parseMoment reads: "now", "现在", "周一 07:00", "Mo 07:00", ISO date-times (letters, digits, space, : ： . + -). */
 const MOMENT = {
   type: 'string',
@@ -201,10 +199,6 @@ export function registerNearbyRoutes(app: FastifyInstance, reads: ReadRouteConte
     },
     async (req, reply) => {
       const { at, profile, maxMinutes, format, time } = req.query;
-      // the schema's coercion lets "Infinity" and "1e400" through as numbers that no bound rejects
-      if (!Number.isFinite(maxMinutes) || maxMinutes < 1 || maxMinutes > NEARBY_MAX_MINUTES) {
-        throw badRequest('maxMinutes', `querystring/maxMinutes must be a number of minutes in [1, ${NEARBY_MAX_MINUTES}]`);
-      }
       if (format !== undefined) reads.checkFormat(format);
       const ctx = reads.contextFor(profile);
       const { lon, lat, snap } = reads.pointIn(ctx, 'at', at);
