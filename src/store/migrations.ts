@@ -275,12 +275,76 @@ CREATE INDEX audit_log_by_actor ON audit_log (actor);
 CREATE INDEX audit_log_by_time ON audit_log (at);
 `;
 
+/**
+ * Batches (many regions, one kind of job, run by workers over a queue): the queue only carries work;
+ * the truth of what is done lives here. batch_jobs.result is set once (state done ⇔ result present),
+ * so a job retried after its worker died still has exactly one result.
+ */
+const BATCHES_SQLITE = `
+CREATE TABLE batches (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL CHECK (kind IN ('assess', 'plan', 'import')),
+  params TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  actor TEXT
+) STRICT;
+CREATE TABLE batch_jobs (
+  batch_id INTEGER NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+  job_key TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  region TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  progress REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  worker TEXT,
+  error TEXT,
+  result TEXT,
+  updated_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  PRIMARY KEY (batch_id, job_key),
+  CHECK ((state = 'done') = (result IS NOT NULL))
+) STRICT;
+`;
+const BATCHES_POSTGRES = `
+CREATE TABLE batches (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('assess', 'plan', 'import')),
+  params text NOT NULL,
+  created_at timestamptz NOT NULL,
+  actor text
+);
+CREATE TABLE batch_jobs (
+  batch_id bigint NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+  job_key text NOT NULL,
+  seq integer NOT NULL,
+  region text NOT NULL,
+  state text NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed')),
+  progress double precision NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+  attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  worker text,
+  error text,
+  result text,
+  updated_at timestamptz NOT NULL,
+  started_at timestamptz,
+  finished_at timestamptz,
+  PRIMARY KEY (batch_id, job_key),
+  CHECK ((state = 'done') = (result IS NOT NULL))
+);
+`;
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
     name: 'initial-schema',
     description: 'regions, scenarios, facility edits, plan runs, survey responses, users, sessions, audit log',
     sql: { sqlite: INITIAL_SCHEMA_SQLITE, postgres: INITIAL_SCHEMA_POSTGRES },
+  },
+  {
+    id: 2,
+    name: 'batches',
+    description: 'batch runs over many regions and their jobs (state, progress, attempts, the one result)',
+    sql: { sqlite: BATCHES_SQLITE, postgres: BATCHES_POSTGRES },
   },
 ];
 

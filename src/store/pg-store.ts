@@ -17,7 +17,7 @@
 import pg from 'pg';
 import { checkMigrationList, migrationSql, MIGRATIONS, planMigrations, SCHEMA_MIGRATIONS_DDL, type AppliedMigration, type Migration } from './migrations.js';
 import { DEFAULT_SCRYPT, hashPassword, MAX_PASSWORD_CHARS, verifyPassword, type ScryptParams } from './passwords.js';
-import { toScenario, toRegion, toFacilityEdit, toPlanRun, toSurvey, toUser, toAudit, compareZones, checkTtl, checkRating, checkPassword, type ScenarioRow, type RegionRow, type FacilityEditRow, type PlanRunRow, type SurveyRow, type UserRow, type AuditRow } from './rows.js';
+import { toScenario, toRegion, toFacilityEdit, toPlanRun, toSurvey, toUser, toAudit, toBatch, toBatchJob, checkNewBatch, checkBatchJobPatch, compareZones, checkTtl, checkRating, checkPassword, type ScenarioRow, type RegionRow, type FacilityEditRow, type PlanRunRow, type SurveyRow, type UserRow, type AuditRow, type BatchRow, type BatchCountRow, type BatchJobRow } from './rows.js';
 import { databaseUrlSecrets, redactDatabaseUrl, redactSecrets } from './redact.js';
 import {
   DuplicateNameError,
@@ -30,6 +30,10 @@ import {
   type Actor,
   type AuditEntry,
   type AuditFilter,
+  type BatchJobPatch,
+  type BatchJobRecord,
+  type BatchRecord,
+  type NewBatch,
   type FacilityEditRecord,
   type NewAuditEntry,
   type NewFacilityEdit,
@@ -346,6 +350,9 @@ export function facilityEditPoint(data: unknown): { lon: number; lat: number } |
 const SCENARIO_COLUMNS = 'id, region, name, description, edits, version, created_at, updated_at, created_by';
 const REGION_COLUMNS = 'name, file, sha256, imported_at, meta';
 const FACILITY_COLUMNS = 'id, region, kind, facility_ref, data, version, actor, at';
+const BATCH_COLUMNS = 'id, kind, params, created_at, actor';
+const BATCH_JOB_COLUMNS = 'batch_id, job_key, region, state, progress, attempts, worker, error, result, updated_at, started_at, finished_at';
+const BATCH_COUNTS = 'SELECT batch_id, state, COUNT(*)::int AS n, SUM(progress) AS progress_sum FROM batch_jobs';
 const PLAN_RUN_COLUMNS = 'id, region, model, params, status, progress, result, error, version, created_at, updated_at, finished_at, actor';
 const SURVEY_COLUMNS = 'id, region, zone, lon, lat, overall, per_format, comment, created_at';
 const USER_COLUMNS = 'id, name, role, password_hash, created_at, disabled, version';
@@ -726,6 +733,70 @@ class PgQuarterStore implements QuarterStore {
     const limit = checkLimit('limit', filter.limit);
     const { rows } = await this.read<PlanRunRow>(`SELECT ${PLAN_RUN_COLUMNS} FROM plan_runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${p.add(limit)}`, p.values);
     return rows.map(toPlanRun);
+  }
+
+  /* ---------------------------------------------------------------- batches */
+
+  async createBatch(input: NewBatch): Promise<BatchRecord> {
+    const b = checkNewBatch(input, this.settings.maxJsonBytes);
+    return this.write(async (run) => {
+      const at = this.nowIso();
+      const { rows } = await run<BatchRow>(`INSERT INTO batches (kind, params, created_at, actor) VALUES ($1, $2, $3, $4) RETURNING ${BATCH_COLUMNS}`, [b.kind, b.params, at, b.actor]);
+      const id = rows[0].id;
+      // all jobs in one statement: arrays unnested, seq = position in the list
+      await run(
+        `INSERT INTO batch_jobs (batch_id, job_key, seq, region, state, progress, attempts, updated_at)
+         SELECT $1, k, s - 1, r, 'queued', 0, 0, $2 FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS j (k, r, s)`,
+        [id, at, b.jobs.map((j) => j.key), b.jobs.map((j) => j.region)],
+      );
+      await this.audit(run, b.actor, 'batch.create', 'batch', id, { kind: b.kind, jobs: b.jobs.length }, at);
+      return toBatch(rows[0], [{ batch_id: id, state: 'queued', n: b.jobs.length, progress_sum: 0 }]);
+    });
+  }
+
+  private async batchRecord(id: number): Promise<BatchRecord> {
+    const { rows } = await this.read<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM batches WHERE id = $1`, [id]);
+    if (!rows[0]) throw new NotFoundError('batch', id);
+    const counts = await this.read<BatchCountRow>(`${BATCH_COUNTS} WHERE batch_id = $1 GROUP BY batch_id, state`, [id]);
+    return toBatch(rows[0], counts.rows);
+  }
+
+  async getBatch(id: number): Promise<BatchRecord & { jobs: BatchJobRecord[] }> {
+    const batch = await this.batchRecord(checkId('id', id));
+    const { rows } = await this.read<BatchJobRow>(`SELECT ${BATCH_JOB_COLUMNS} FROM batch_jobs WHERE batch_id = $1 ORDER BY seq`, [id]);
+    return { ...batch, jobs: rows.map(toBatchJob) };
+  }
+
+  async listBatches(opts: { limit?: number } = {}): Promise<BatchRecord[]> {
+    const limit = checkLimit('limit', opts.limit);
+    const { rows } = await this.read<BatchRow>(`SELECT ${BATCH_COLUMNS} FROM batches ORDER BY id DESC LIMIT $1`, [limit]);
+    if (rows.length === 0) return [];
+    const counts = await this.read<BatchCountRow>(`${BATCH_COUNTS} WHERE batch_id >= $1 GROUP BY batch_id, state`, [rows[rows.length - 1].id]);
+    return rows.map((r) => toBatch(r, counts.rows.filter((c) => c.batch_id === r.id)));
+  }
+
+  async updateBatchJob(batchId: number, key: string, patch: BatchJobPatch): Promise<{ changed: boolean; job: BatchJobRecord }> {
+    const c = checkBatchJobPatch(batchId, key, patch, this.settings.maxJsonBytes);
+    const at = this.nowIso();
+    const p = new Params();
+    const sets = [`state = ${p.add(c.state)}`, `updated_at = ${p.add(at)}`];
+    const progress = c.progress ?? (c.state === 'done' ? 1 : c.newAttempt ? 0 : undefined);
+    if (progress !== undefined) sets.push(`progress = ${p.add(progress)}`);
+    if (c.newAttempt) sets.push('attempts = attempts + 1', `started_at = ${p.add(at)}`, 'error = NULL');
+    if (c.worker !== undefined) sets.push(`worker = ${p.add(c.worker)}`);
+    if (c.error !== undefined) sets.push(`error = ${p.add(c.error)}`);
+    if (c.result !== null) sets.push(`result = ${p.add(c.result)}`);
+    sets.push(`finished_at = ${p.add(c.state === 'done' || c.state === 'failed' ? at : null)}`);
+    // One autocommitted statement, no read first: "not done yet" is the guard, so of two workers
+    // finishing the same job exactly one records its result (the row lock serialises them).
+    const { rows } = await this.read<BatchJobRow>(
+      `UPDATE batch_jobs SET ${sets.join(', ')} WHERE batch_id = ${p.add(c.batchId)} AND job_key = ${p.add(c.key)} AND state <> 'done' RETURNING ${BATCH_JOB_COLUMNS}`,
+      p.values,
+    );
+    if (rows[0]) return { changed: true, job: toBatchJob(rows[0]) };
+    const cur = await this.read<BatchJobRow>(`SELECT ${BATCH_JOB_COLUMNS} FROM batch_jobs WHERE batch_id = $1 AND job_key = $2`, [c.batchId, c.key]);
+    if (!cur.rows[0]) throw new NotFoundError('batch job', `${c.batchId}/${c.key}`);
+    return { changed: false, job: toBatchJob(cur.rows[0]) };
   }
 
   /* ---------------------------------------------------------------- survey */

@@ -3,11 +3,17 @@
  * store's records, and the checks of inputs only the store sees (ratings, passwords, session
  * lifetimes). The backends differ only in how they talk to their database.
  */
-import { checkText } from './validate.js';
+import { BATCH_JOB_STATES, BATCH_KINDS, checkId, checkName, checkOneOf, checkOptionalName, checkText, MAX_BATCH_JOBS, toJsonText } from './validate.js';
 import { MAX_PASSWORD_CHARS } from './passwords.js';
 import {
   StoreInputError,
   type AuditEntry,
+  type BatchJobPatch,
+  type BatchJobRecord,
+  type BatchJobState,
+  type BatchKind,
+  type BatchRecord,
+  type NewBatch,
   type FacilityEditRecord,
   type PlanRunRecord,
   type PlanRunStatus,
@@ -64,6 +70,34 @@ export interface PlanRunRow {
   updated_at: string;
   finished_at: string | null;
   actor: string | null;
+}
+export interface BatchRow {
+  id: number;
+  kind: BatchKind;
+  params: string;
+  created_at: string;
+  actor: string | null;
+}
+/** one row per (batch, state) of the counting query, with the summed progress of those jobs. */
+export interface BatchCountRow {
+  batch_id: number;
+  state: BatchJobState;
+  n: number;
+  progress_sum: number;
+}
+export interface BatchJobRow {
+  batch_id: number;
+  job_key: string;
+  region: string;
+  state: BatchJobState;
+  progress: number;
+  attempts: number;
+  worker: string | null;
+  error: string | null;
+  result: string | null;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
 }
 export interface SurveyRow {
   id: number;
@@ -133,6 +167,32 @@ export const toPlanRun = (r: PlanRunRow): PlanRunRecord => ({
   finishedAt: r.finished_at,
   actor: r.actor,
 });
+export const toBatchJob = (r: BatchJobRow): BatchJobRecord => ({
+  batchId: r.batch_id,
+  key: r.job_key,
+  region: r.region,
+  state: r.state,
+  progress: r.progress,
+  attempts: r.attempts,
+  worker: r.worker,
+  error: r.error,
+  result: r.result === null ? null : (JSON.parse(r.result) as unknown),
+  updatedAt: r.updated_at,
+  startedAt: r.started_at,
+  finishedAt: r.finished_at,
+});
+/** A batch with its per-state counts (rows of this batch only; states without jobs count 0). */
+export function toBatch(r: BatchRow, counts: readonly BatchCountRow[]): BatchRecord {
+  const byState: Record<BatchJobState, number> = { queued: 0, running: 0, done: 0, failed: 0 };
+  let total = 0;
+  let progress = 0;
+  for (const c of counts) {
+    byState[c.state] += Number(c.n);
+    total += Number(c.n);
+    progress += Number(c.progress_sum);
+  }
+  return { id: r.id, kind: r.kind, params: JSON.parse(r.params) as unknown, createdAt: r.created_at, actor: r.actor, counts: byState, progress: total ? progress / total : 0 };
+}
 export const toSurvey = (r: SurveyRow): SurveyResponseRecord => ({
   id: r.id,
   region: r.region,
@@ -167,4 +227,44 @@ export function checkPassword(field: string, v: unknown): string {
   if ([...v].length < 8) throw new StoreInputError(field, 'must be at least 8 characters');
   if (v.length > MAX_PASSWORD_CHARS) throw new StoreInputError(field, `must be at most ${MAX_PASSWORD_CHARS} characters`);
   return checkText(field, v, MAX_PASSWORD_CHARS);
+}
+
+/** A new batch, checked: at least one job, keys unique within the batch. */
+export function checkNewBatch(input: NewBatch, maxJsonBytes: number): { kind: NewBatch['kind']; params: string; jobs: { key: string; region: string }[]; actor: string | null } {
+  if (input === null || typeof input !== 'object') throw new StoreInputError('batch', 'must be an object ({ kind, params, jobs })');
+  const kind = checkOneOf('kind', input.kind, BATCH_KINDS);
+  const params = toJsonText('params', input.params === undefined ? null : input.params, maxJsonBytes);
+  if (!Array.isArray(input.jobs) || input.jobs.length === 0) throw new StoreInputError('jobs', 'must be a non-empty list');
+  if (input.jobs.length > MAX_BATCH_JOBS) throw new StoreInputError('jobs', `has ${input.jobs.length} jobs, the limit is ${MAX_BATCH_JOBS}`);
+  const seen = new Set<string>();
+  const jobs = input.jobs.map((j, i) => {
+    const key = checkName(`jobs[${i}].key`, j?.key);
+    if (seen.has(key)) throw new StoreInputError(`jobs[${i}].key`, `"${key}" is used twice`);
+    seen.add(key);
+    return { key, region: checkText(`jobs[${i}].region`, j.region, 4096) };
+  });
+  return { kind, params, jobs, actor: checkOptionalName('actor', input.actor) };
+}
+
+/** A batch job change, checked; `result` is JSON text (present exactly when state is done). */
+export function checkBatchJobPatch(
+  batchId: unknown,
+  key: unknown,
+  patch: BatchJobPatch,
+  maxJsonBytes: number,
+): { batchId: number; key: string; state: BatchJobPatch['state']; progress: number | undefined; newAttempt: boolean; worker: string | null | undefined; error: string | null | undefined; result: string | null } {
+  const id = checkId('batchId', batchId);
+  const k = checkName('key', key);
+  if (patch === null || typeof patch !== 'object') throw new StoreInputError('patch', 'must be an object');
+  const state = checkOneOf('state', patch.state, BATCH_JOB_STATES);
+  if (patch.progress !== undefined && (typeof patch.progress !== 'number' || !(patch.progress >= 0 && patch.progress <= 1))) {
+    throw new StoreInputError('progress', `must be a number in [0, 1], got ${String(patch.progress)}`);
+  }
+  if (patch.newAttempt !== undefined && typeof patch.newAttempt !== 'boolean') throw new StoreInputError('newAttempt', 'must be true or false');
+  if (patch.newAttempt && state !== 'running') throw new StoreInputError('newAttempt', 'a new attempt starts running');
+  if ((state === 'done') !== (patch.result !== undefined)) throw new StoreInputError('result', state === 'done' ? 'a done job needs its result' : 'only a done job has a result');
+  const result = patch.result === undefined ? null : toJsonText('result', patch.result, maxJsonBytes);
+  const worker = patch.worker === undefined || patch.worker === null ? patch.worker : checkName('worker', patch.worker);
+  const error = patch.error === undefined || patch.error === null ? patch.error : checkText('error', patch.error, 10_000);
+  return { batchId: id, key: k, state, progress: patch.progress, newAttempt: patch.newAttempt ?? false, worker, error, result };
 }

@@ -16,7 +16,7 @@ import { accessSync, constants as fsConstants, mkdirSync, statSync } from 'node:
 import { dirname, resolve } from 'node:path';
 import { checkMigrationList, migrationSql, MIGRATIONS, planMigrations, SCHEMA_MIGRATIONS_DDL, type AppliedMigration, type Migration } from './migrations.js';
 import { DEFAULT_SCRYPT, hashPassword, MAX_PASSWORD_CHARS, verifyPassword, type ScryptParams } from './passwords.js';
-import { toScenario, toRegion, toFacilityEdit, toPlanRun, toSurvey, toUser, toAudit, compareZones, checkTtl, checkRating, checkPassword, type ScenarioRow, type RegionRow, type FacilityEditRow, type PlanRunRow, type SurveyRow, type UserRow, type AuditRow } from './rows.js';
+import { toScenario, toRegion, toFacilityEdit, toPlanRun, toSurvey, toUser, toAudit, toBatch, toBatchJob, checkNewBatch, checkBatchJobPatch, compareZones, checkTtl, checkRating, checkPassword, type ScenarioRow, type RegionRow, type FacilityEditRow, type PlanRunRow, type SurveyRow, type UserRow, type AuditRow, type BatchRow, type BatchCountRow, type BatchJobRow } from './rows.js';
 import {
   DuplicateNameError,
   InvalidStateError,
@@ -28,6 +28,10 @@ import {
   type Actor,
   type AuditEntry,
   type AuditFilter,
+  type BatchJobPatch,
+  type BatchJobRecord,
+  type BatchRecord,
+  type NewBatch,
   type FacilityEditRecord,
   type NewAuditEntry,
   type NewFacilityEdit,
@@ -569,6 +573,62 @@ class SqliteQuarterStore implements QuarterStore {
     const limit = checkLimit('limit', filter.limit);
     const rows = this.sql(`SELECT * FROM plan_runs${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`).all(...values, limit) as PlanRunRow[];
     return rows.map(toPlanRun);
+  }
+
+  /* ---------------------------------------------------------------- batches */
+
+  async createBatch(input: NewBatch): Promise<BatchRecord> {
+    const b = checkNewBatch(input, this.settings.maxJsonBytes);
+    return this.write(() => {
+      const at = this.nowIso();
+      const id = Number(this.sql('INSERT INTO batches (kind, params, created_at, actor) VALUES (?, ?, ?, ?)').run(b.kind, b.params, at, b.actor).lastInsertRowid);
+      const insert = this.sql(`INSERT INTO batch_jobs (batch_id, job_key, seq, region, state, progress, attempts, updated_at) VALUES (?, ?, ?, ?, 'queued', 0, 0, ?)`);
+      b.jobs.forEach((j, seq) => insert.run(id, j.key, seq, j.region, at));
+      this.audit(b.actor, 'batch.create', 'batch', id, { kind: b.kind, jobs: b.jobs.length }, at);
+      return this.batchRecord(id);
+    });
+  }
+
+  private batchRecord(id: number): BatchRecord {
+    const row = this.sql('SELECT * FROM batches WHERE id = ?').get(id) as BatchRow | undefined;
+    if (!row) throw new NotFoundError('batch', id);
+    const counts = this.sql('SELECT batch_id, state, COUNT(*) AS n, SUM(progress) AS progress_sum FROM batch_jobs WHERE batch_id = ? GROUP BY state').all(id) as BatchCountRow[];
+    return toBatch(row, counts);
+  }
+
+  async getBatch(id: number): Promise<BatchRecord & { jobs: BatchJobRecord[] }> {
+    const batch = this.batchRecord(checkId('id', id));
+    const jobs = (this.sql('SELECT * FROM batch_jobs WHERE batch_id = ? ORDER BY seq').all(id) as BatchJobRow[]).map(toBatchJob);
+    return { ...batch, jobs };
+  }
+
+  async listBatches(opts: { limit?: number } = {}): Promise<BatchRecord[]> {
+    const limit = checkLimit('limit', opts.limit);
+    const rows = this.sql('SELECT * FROM batches ORDER BY id DESC LIMIT ?').all(limit) as BatchRow[];
+    if (rows.length === 0) return [];
+    const counts = this.sql('SELECT batch_id, state, COUNT(*) AS n, SUM(progress) AS progress_sum FROM batch_jobs WHERE batch_id >= ? GROUP BY batch_id, state').all(rows[rows.length - 1].id) as BatchCountRow[];
+    return rows.map((r) => toBatch(r, counts.filter((c) => c.batch_id === r.id)));
+  }
+
+  async updateBatchJob(batchId: number, key: string, patch: BatchJobPatch): Promise<{ changed: boolean; job: BatchJobRecord }> {
+    const p = checkBatchJobPatch(batchId, key, patch, this.settings.maxJsonBytes);
+    const at = this.nowIso();
+    const sets = ['state = ?', 'updated_at = ?'];
+    const values: unknown[] = [p.state, at];
+    const progress = p.progress ?? (p.state === 'done' ? 1 : p.newAttempt ? 0 : undefined);
+    if (progress !== undefined) sets.push('progress = ?'), values.push(progress);
+    if (p.newAttempt) sets.push('attempts = attempts + 1', 'started_at = ?', 'error = NULL'), values.push(at);
+    if (p.worker !== undefined) sets.push('worker = ?'), values.push(p.worker);
+    if (p.error !== undefined) sets.push('error = ?'), values.push(p.error);
+    if (p.result !== null) sets.push('result = ?'), values.push(p.result);
+    sets.push('finished_at = ?'), values.push(p.state === 'done' || p.state === 'failed' ? at : null);
+    // One statement, no read first: "not done yet" is the guard, so of two workers finishing the
+    // same job exactly one records its result.
+    const row = this.write(() => this.sql(`UPDATE batch_jobs SET ${sets.join(', ')} WHERE batch_id = ? AND job_key = ? AND state <> 'done' RETURNING *`).get(...values, p.batchId, p.key)) as BatchJobRow | undefined;
+    if (row) return { changed: true, job: toBatchJob(row) };
+    const cur = this.sql('SELECT * FROM batch_jobs WHERE batch_id = ? AND job_key = ?').get(p.batchId, p.key) as BatchJobRow | undefined;
+    if (!cur) throw new NotFoundError('batch job', `${p.batchId}/${p.key}`);
+    return { changed: false, job: toBatchJob(cur) };
   }
 
   /* ---------------------------------------------------------------- survey */

@@ -245,6 +245,66 @@ export interface PlanRunFilter {
   limit?: number;
 }
 
+/** A batch: one kind of job (assess, plan, import) over many regions, run by `quarter worker`s. */
+export type BatchKind = 'assess' | 'plan' | 'import';
+/** queued → running → done | failed; a failed attempt that will be retried goes back to queued. */
+export type BatchJobState = 'queued' | 'running' | 'done' | 'failed';
+
+export interface BatchJobRecord {
+  batchId: number;
+  /** unique within the batch (the line of the list file it came from). */
+  key: string;
+  /** what the job works on: a region file path (assess, plan) or an OSM extract (import). */
+  region: string;
+  state: BatchJobState;
+  /** 0–1. */
+  progress: number;
+  /** attempts started so far (a retry after a worker died counts). */
+  attempts: number;
+  /** host:pid of the worker that last took the job. */
+  worker: string | null;
+  error: string | null;
+  /** set exactly once, when the job first reaches done; never changed afterwards. */
+  result: unknown;
+  updatedAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface BatchRecord {
+  id: number;
+  kind: BatchKind;
+  params: unknown;
+  createdAt: string;
+  actor: Actor;
+  /** jobs per state. */
+  counts: Record<BatchJobState, number>;
+  /** mean progress of the jobs, 0–1. */
+  progress: number;
+}
+
+export interface NewBatch {
+  kind: BatchKind;
+  params: unknown;
+  jobs: readonly { key: string; region: string }[];
+  actor?: Actor;
+}
+
+/**
+ * A change of a batch job. A job that is done never changes again (the answer says changed: false),
+ * so a retried job — its first worker killed after writing the result, say — keeps exactly one result.
+ */
+export interface BatchJobPatch {
+  state: BatchJobState;
+  progress?: number;
+  /** counts one more attempt (with state running). */
+  newAttempt?: boolean;
+  worker?: string | null;
+  error?: string | null;
+  /** required with state done, refused otherwise. */
+  result?: unknown;
+}
+
 export interface NewSurveyResponse {
   region: string;
   /** the zone (街道/社区) the respondent chose or was located in; null when none. */
@@ -376,6 +436,14 @@ export interface QuarterStore extends ScenarioStore {
   getPlanRun(id: number): Promise<PlanRunRecord>;
   /** newest first. */
   listPlanRuns(filter?: PlanRunFilter): Promise<PlanRunRecord[]>;
+
+  /** the batch and all its jobs, in one transaction. */
+  createBatch(input: NewBatch): Promise<BatchRecord>;
+  getBatch(id: number): Promise<BatchRecord & { jobs: BatchJobRecord[] }>;
+  /** newest first. */
+  listBatches(opts?: { limit?: number }): Promise<BatchRecord[]>;
+  /** one statement; see BatchJobPatch. NotFoundError for an unknown job. */
+  updateBatchJob(batchId: number, key: string, patch: BatchJobPatch): Promise<{ changed: boolean; job: BatchJobRecord }>;
 
   addSurveyResponse(input: NewSurveyResponse): Promise<SurveyResponseRecord>;
   /** in id order; zone null = only responses without a zone; afterId pages forward; limit default 100, at most 1000. */

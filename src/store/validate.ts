@@ -2,7 +2,7 @@
  * Input checks shared by every store backend, so that what one database accepts the other accepts
  * too. Each failure is a StoreInputError naming the field.
  */
-import { StoreInputError, type FacilityEditKind, type PlanRunStatus, type UserRole } from './store.js';
+import { StoreInputError, type BatchJobState, type BatchKind, type FacilityEditKind, type PlanRunStatus, type UserRole } from './store.js';
 
 /** Limit of one JSON column, in UTF-8 bytes of its serialised text. */
 export const MAX_JSON_BYTES = 1 << 20;
@@ -169,3 +169,8 @@ export function roundCoordinate(x: number): number {
   const r = Math.round(x * 1000) / 1000;
   return r === 0 ? 0 : r; // no -0
 }
+
+export const BATCH_KINDS = ['assess', 'plan', 'import'] as const satisfies readonly BatchKind[];
+export const BATCH_JOB_STATES = ['queued', 'running', 'done', 'failed'] as const satisfies readonly BatchJobState[];
+/** Jobs in one batch: a city has ~1,600 community units, the national programme a few hundred pilots. */
+export const MAX_BATCH_JOBS = 10_000;

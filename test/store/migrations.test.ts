@@ -28,6 +28,8 @@ const SPEC: Record<string, string[]> = {
   users: ['id', 'name', 'name_key', 'role', 'password_hash', 'created_at', 'disabled', 'version'],
   sessions: ['token_hash', 'user_id', 'created_at', 'expires_at', 'csrf_token'],
   audit_log: ['id', 'at', 'actor', 'action', 'entity', 'entity_id', 'detail'],
+  batches: ['id', 'kind', 'params', 'created_at', 'actor'],
+  batch_jobs: ['batch_id', 'job_key', 'seq', 'region', 'state', 'progress', 'attempts', 'worker', 'error', 'result', 'updated_at', 'started_at', 'finished_at'],
   schema_migrations: ['id', 'name', 'description', 'applied_at'],
 };
 
@@ -47,7 +49,7 @@ function inspect(path: string) {
 }
 
 const EXTRA: Migration = {
-  id: 2,
+  id: 3,
   name: 'test-extra-column',
   description: 'a column added by a later version',
   sql: { sqlite: 'ALTER TABLE scenarios ADD COLUMN colour TEXT' },
@@ -61,7 +63,7 @@ describe('schema and migrations', () => {
     const got = inspect(path);
     expect(got.tables).toEqual(Object.keys(SPEC).sort());
     for (const [t, cols] of Object.entries(SPEC)) expect([...got.columns[t]].sort(), t).toEqual([...cols].sort());
-    expect(got.migrations.map((m) => [m.id, m.name])).toEqual([[1, 'initial-schema']]);
+    expect(got.migrations.map((m) => [m.id, m.name])).toEqual([[1, 'initial-schema'], [2, 'batches']]);
     expect(got.journal).toBe('wal');
   });
 
@@ -90,8 +92,22 @@ describe('schema and migrations', () => {
     await (await openSqliteStore(path, { migrations: longer })).close();
     await (await openSqliteStore(path, { migrations: longer })).close();
     const got = inspect(path);
-    expect(got.migrations.map((m) => m.id)).toEqual([1, 2]);
+    expect(got.migrations.map((m) => m.id)).toEqual([1, 2, 3]);
     expect(got.columns.scenarios).toContain('colour');
+  });
+
+  test('a database of the first version gains the batch tables and keeps its data', async () => {
+    const path = freshPath();
+    let store = await openSqliteStore(path, { migrations: [MIGRATIONS[0]] });
+    await store.upsertRegion({ name: 'r', file: 'r.quarter', sha256: 'a'.repeat(64) });
+    await store.close();
+    expect(inspect(path).tables).not.toContain('batch_jobs');
+    store = await openSqliteStore(path);
+    expect((await store.listRegions()).map((r) => r.name)).toEqual(['r']);
+    const batch = await store.createBatch({ kind: 'assess', params: {}, jobs: [{ key: '1', region: 'r.quarter' }] });
+    expect(batch.counts).toEqual({ queued: 1, running: 0, done: 0, failed: 0 });
+    await store.close();
+    expect(inspect(path).migrations.map((m) => m.id)).toEqual([1, 2]);
   });
 
   test('a database from a newer version is refused, naming the file and the unknown migration, and left untouched', async () => {
@@ -101,28 +117,28 @@ describe('schema and migrations', () => {
     const err = await openSqliteStore(path).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreOpenError);
     expect((err as Error).message).toContain(path);
-    expect((err as Error).message).toMatch(/newer version of Quarter.*migration 2 "test-extra-column".*knows up to 1 "initial-schema"/);
+    expect((err as Error).message).toMatch(/newer version of Quarter.*migration 3 "test-extra-column".*knows up to 2 "batches"/);
     expect(readFileSync(path).equals(before)).toBe(true);
-    expect(inspect(path).migrations.map((m) => m.id)).toEqual([1, 2]);
+    expect(inspect(path).migrations.map((m) => m.id)).toEqual([1, 2, 3]);
   });
 
   test('a recorded migration under another name is refused', async () => {
     const path = freshPath();
     await (await openSqliteStore(path)).close();
-    const renamed: Migration[] = [{ ...MIGRATIONS[0], name: 'something-else' }];
+    const renamed: Migration[] = [{ ...MIGRATIONS[0], name: 'something-else' }, ...MIGRATIONS.slice(1)];
     await expect(openSqliteStore(path, { migrations: renamed })).rejects.toThrow(/migration 1 is "initial-schema" in the database but "something-else"/);
   });
 
   test('a failing migration leaves nothing of itself behind', async () => {
     const path = freshPath();
     await (await openSqliteStore(path)).close();
-    const broken: Migration = { id: 2, name: 'broken', description: 'second statement fails', sql: { sqlite: 'CREATE TABLE half_done (x INTEGER); THIS IS NOT SQL;' } };
+    const broken: Migration = { id: 3, name: 'broken', description: 'second statement fails', sql: { sqlite: 'CREATE TABLE half_done (x INTEGER); THIS IS NOT SQL;' } };
     const err = await openSqliteStore(path, { migrations: [...MIGRATIONS, broken] }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StoreOpenError);
-    expect((err as Error).message).toMatch(/schema migration 2 "broken" failed, nothing of it was applied/);
+    expect((err as Error).message).toMatch(/schema migration 3 "broken" failed, nothing of it was applied/);
     const got = inspect(path);
     expect(got.tables).not.toContain('half_done');
-    expect(got.migrations.map((m) => m.id)).toEqual([1]);
+    expect(got.migrations.map((m) => m.id)).toEqual([1, 2]);
     // and the file still opens with the good list
     await (await openSqliteStore(path)).close();
   });

@@ -32,6 +32,8 @@ const SPEC: Record<string, string[]> = {
   users: ['id', 'name', 'name_key', 'role', 'password_hash', 'created_at', 'disabled', 'version'],
   sessions: ['token_hash', 'user_id', 'created_at', 'expires_at', 'csrf_token'],
   audit_log: ['id', 'at', 'actor', 'action', 'entity', 'entity_id', 'detail'],
+  batches: ['id', 'kind', 'params', 'created_at', 'actor'],
+  batch_jobs: ['batch_id', 'job_key', 'seq', 'region', 'state', 'progress', 'attempts', 'worker', 'error', 'result', 'updated_at', 'started_at', 'finished_at'],
   schema_migrations: ['id', 'name', 'description', 'applied_at'],
 };
 
@@ -115,6 +117,7 @@ describe.skipIf(unavailable !== null)(`PostgreSQL store${unavailable ? ` (skippe
         ['plan_runs', 'finished_at'],
         ['sessions', 'expires_at'],
         ['audit_log', 'at'],
+        ['batch_jobs', 'finished_at'],
         ['schema_migrations', 'applied_at'],
       ]) {
         expect(type(t, col), `${t}.${col}`).toBe('timestamptz');
@@ -375,7 +378,7 @@ describe.skipIf(unavailable !== null)(`PostgreSQL store${unavailable ? ` (skippe
       const url = await server.createDatabase();
       await (await openPgStore(url)).close();
       const c = await raw(url);
-      await expect(openPgStore(url, { migrations: [{ ...MIGRATIONS[0], name: 'something-else' }] })).rejects.toThrow(/migration 1 is "initial-schema" in the database but "something-else"/);
+      await expect(openPgStore(url, { migrations: [{ ...MIGRATIONS[0], name: 'something-else' }, ...MIGRATIONS.slice(1)] })).rejects.toThrow(/migration 1 is "initial-schema" in the database but "something-else"/);
       const broken: Migration = { id: EXTRA.id, name: 'broken', description: 'second statement fails', sql: { sqlite: '', postgres: 'CREATE TABLE half_done (x integer); THIS IS NOT SQL;' } };
       const err = await rejection(openPgStore(url, { migrations: [...MIGRATIONS, broken] }));
       expect(err).toBeInstanceOf(StoreOpenError);
