@@ -51,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
     zone: async () => (await import('./commands/zone.js')).registerZone,
     scenario: async () => (await import('./commands/scenario.js')).registerScenario,
     user: async () => (await import('./commands/user.js')).registerUser,
+    batch: async () => (await import('./commands/batch.js')).registerBatch,
+    worker: async () => (await import('./commands/batch.js')).registerWorker,
   };
   const eager = new Set(program.commands.map((c) => c.name()));
   const asked = argv.slice(2).find((a) => !a.startsWith('-'));
