@@ -41,12 +41,13 @@ import { registerFacilityRoutes } from './routes/facilities.js';
 import { registerHeatmapRoutes } from './routes/heatmap.js';
 import { registerProfileRoutes } from './routes/profiles.js';
 import { registerNearbyRoutes } from './routes/nearby.js';
+import { registerBatchRoutes } from './routes/batches.js';
 import { registerPlanRoutes } from './routes/plans.js';
 import { registerScenarioRoutes } from './routes/scenarios.js';
 import { registerSurveyRoutes } from './routes/survey.js';
 import { registerUserRoutes } from './routes/users.js';
 import { DEGREES_PATTERN, FORMAT_ID, LONLAT, PROFILE_ID, SECURITY_SCHEMES } from './schemas.js';
-import { acceptedEncodings, BasemapPayload } from './basemap.js';
+import { acceptedEncodings, BasemapPayload, registerBasemapTiles } from './basemap.js';
 import { LruCache, ResponseBody, type LruStats } from './cache.js';
 import { ApiError, badRequest, installErrorHandlers, notFound } from './errors.js';
 import { walkRoute, type RouteEnd } from './route.js';
@@ -607,6 +608,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return reply.type('application/geo+json; charset=utf-8').send(bytes);
     },
   );
+  registerBasemapTiles(app, basemap, () => region.meta.bbox, () => region.meta.attribution);
 
   app.get<{ Querystring: { from: string; to?: string; facility?: number; profile: string } }>(
     '/api/route',
@@ -711,6 +713,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   registerFacilityRoutes(app, ctx);
   registerScenarioRoutes(app, ctx);
   registerPlanRoutes(app, ctx, runner);
+  registerBatchRoutes(app, ctx);
   registerExportRoutes(app, ctx);
   registerSurveyRoutes(app, ctx);
   app.addHook('onClose', async () => {
