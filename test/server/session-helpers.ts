@@ -1,12 +1,18 @@
 /**
- * Helpers for the tests of the store-backed API: an in-memory store with users (cheap scrypt so
- * logins are fast), logging in through POST /api/login, and requests carrying the session cookie
- * and CSRF token.
+ * Helpers for the tests of the store-backed API: a store with users (cheap scrypt so logins are
+ * fast) on each backend, logging in through POST /api/login, and requests carrying the session
+ * cookie and CSRF token.
+ *
+ * forEachStoreBackend(body) declares body's tests once per store backend (SQLite, PostgreSQL), as
+ * the store contract tests do (test/store/backends.ts): one throwaway PostgreSQL cluster for the
+ * file's PostgreSQL suite, a new database for every store made in it; skipped without PostgreSQL,
+ * failing when CI is set.
  */
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { QuarterStore, UserRole } from '../../src/store/store.js';
+import { forEachBackend, type FreshStore } from '../store/backends.js';
 
 /** The cheapest scrypt the store accepts: tests log in hundreds of times. */
 export const TEST_SCRYPT = { logN: 10, r: 8, p: 1, keyLength: 32, saltLength: 16 };
@@ -23,10 +29,38 @@ export const USERS: Record<'admin' | 'planner' | 'reader', TestUser> = {
   reader: { name: 'reader', password: 'reader-password-1', role: 'public' },
 };
 
+async function addUsers(store: QuarterStore, users: readonly TestUser[]): Promise<void> {
+  for (const u of users) await store.createUser({ name: u.name, password: u.password, role: u.role });
+}
+
+/** An SQLite store with users (in memory unless a path is given). */
 export async function storeWithUsers(users: readonly TestUser[] = Object.values(USERS), path = ':memory:'): Promise<QuarterStore> {
   const store = await openSqliteStore(path, { passwordParams: TEST_SCRYPT });
-  for (const u of users) await store.createUser({ name: u.name, password: u.password, role: u.role });
+  await addUsers(store, users);
   return store;
+}
+
+export interface ApiStoreBackend {
+  name: 'sqlite' | 'postgres';
+  /**
+   * A store on a new, empty database with these users, and a raw connection to read it without
+   * the store. SQLite keeps it in memory unless `file` is set (only a file has a raw connection).
+   */
+  storeWithUsers(users?: readonly TestUser[], opts?: { file?: boolean }): Promise<FreshStore>;
+}
+
+/** Declare `body`'s tests once per store backend, inside describe('sqlite') / describe('postgres'). */
+export function forEachStoreBackend(body: (backend: ApiStoreBackend) => void): void {
+  forEachBackend((backend) =>
+    body({
+      name: backend.name,
+      async storeWithUsers(users = Object.values(USERS), opts = {}) {
+        const fresh = await backend.fresh({ passwordParams: TEST_SCRYPT, memory: !opts.file });
+        await addUsers(fresh.store, users);
+        return fresh;
+      },
+    }),
+  );
 }
 
 export interface Session {
