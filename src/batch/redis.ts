@@ -59,10 +59,10 @@ export type RedisState = 'down' | 'up';
 
 /**
  * A client for BullMQ: maxRetriesPerRequest null (BullMQ's blocking commands must wait through an
- * outage rather than fail), reconnecting every 0.2–5 s for ever. onState hears each outage once
+ * outage rather than fail), reconnecting every 0.2–5 s for ever; with failFast, for request paths. onState hears each outage once
  * and each recovery once (not every failed reconnect).
  */
-export function openRedis(t: RedisTarget, onState?: (state: RedisState, detail: string) => void): Redis {
+export function openRedis(t: RedisTarget, onState?: (state: RedisState, detail: string) => void, opts: { failFast?: boolean } = {}): Redis {
   const client = new Redis({
     host: t.host,
     port: t.port,
@@ -70,7 +70,9 @@ export function openRedis(t: RedisTarget, onState?: (state: RedisState, detail: 
     username: t.username,
     password: t.password,
     ...(t.tls ? { tls: {} } : {}),
-    maxRetriesPerRequest: null,
+    // failFast (request paths, e.g. shared rate limits): a command fails at once while Redis is
+    // down instead of queueing, so the caller can carry on without it
+    ...(opts.failFast ? { maxRetriesPerRequest: 0, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: 1000 } : { maxRetriesPerRequest: null }),
     retryStrategy: (times: number) => Math.min(200 * times, 5000),
   });
   let down = false;

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { openRedis, parseRedisUrl, RedisConfigError, type RedisTarget } from '../../batch/redis.js';
 import { buildServer } from '../../server/app.js';
 import { DEFAULT_WEB_ROOT } from '../../server/web.js';
 import { describeStoreSpec, openStore } from '../../store/open-store.js';
@@ -27,13 +28,20 @@ export function registerServe(program: Command): void {
     .option('--secure-cookies', 'mark the login cookie Secure (serve behind HTTPS)')
     .option('--trust-proxy', 'take client addresses and https from X-Forwarded-* headers (behind a reverse proxy)')
     .option('--no-rate-limit', 'no per-client request limits (load tests, a trusted network only)')
-    .action(async (flags: { region?: string; port: string; host: string; web?: string; db?: string; secureCookies?: boolean; trustProxy?: boolean; rateLimit: boolean }) => {
+    .option('--redis <url>', 'keep rate-limit counters in this Redis, shared by every server using it (several servers behind one proxy)')
+    .action(async (flags: { region?: string; port: string; host: string; web?: string; db?: string; secureCookies?: boolean; trustProxy?: boolean; rateLimit: boolean; redis?: string }) => {
       const port = parseNumber('--port', flags.port, 0, 65535);
       if (!Number.isInteger(port)) throw usageError(`--port: ${port} is not an integer`);
       if (!/^[A-Za-z0-9.:_-]{1,255}$/.test(flags.host)) throw usageError(`--host: "${flags.host}" is not a host name or address`);
       const region = loadRegionFlag(flags.region);
       const webRoot = flags.web === undefined ? DEFAULT_WEB_ROOT : resolve(flags.web);
       if (flags.web !== undefined && !existsSync(join(webRoot, 'index.html'))) throw usageError(`--web: ${flags.web} has no index.html (build the web app first)`);
+      let redisTarget: RedisTarget | undefined;
+      try {
+        redisTarget = flags.redis === undefined ? undefined : parseRedisUrl(flags.redis);
+      } catch (e) {
+        throw e instanceof RedisConfigError ? usageError(e.message) : e;
+      }
       let store: QuarterStore;
       const db = dbPath(flags.db);
       try {
@@ -42,6 +50,7 @@ export function registerServe(program: Command): void {
         if (e instanceof StoreOpenError || e instanceof StoreInputError) throw new CliError(e.message, EXIT.input);
         throw e;
       }
+      const sharedLimits = redisTarget ? openRedis(redisTarget, (_s, detail) => console.error(`quarter: ${detail}${_s === 'down' ? ' (requests are not rate-limited meanwhile)' : ''}`), { failFast: true }) : undefined;
       const app = await buildServer({
         region,
         regionFile: regionPath(flags.region),
@@ -51,7 +60,9 @@ export function registerServe(program: Command): void {
         auth: { secureCookies: flags.secureCookies === true },
         trustProxy: flags.trustProxy === true,
         ...(flags.rateLimit === false ? { rateLimit: false as const } : {}),
+        sharedLimits,
       }).catch(async (err: unknown) => {
+        sharedLimits?.disconnect();
         await store.close();
         throw err;
       });
@@ -65,6 +76,7 @@ export function registerServe(program: Command): void {
           void app
             .close()
             .then(() => store.close())
+            .then(() => sharedLimits?.disconnect())
             .then(() => resolve());
         };
         process.once('SIGINT', stop);

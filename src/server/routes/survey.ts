@@ -2,7 +2,8 @@
  * The resident satisfaction survey (满意度调查). Anyone may answer, without a login; answers are
  * anonymous: the store keeps the point (rounded to ~100 m), the H3 cell (resolution 8, about
  * 0.7 km²) it falls in as the zone, the ratings and the comment — and, for rate limiting only, an
- * HMAC of the client address under a secret that lives in memory and is replaced every UTC day,
+ * HMAC of the client address under a secret that lives in memory (or, for several servers, in
+ * their shared Redis) and is replaced every UTC day,
  * so the address is never stored and yesterday's answers cannot be linked to today's.
  * Planners see per zone how many answered, the mean rating and the share satisfied (4 or 5)
  * against the 90 % target of the Xuhui profile. A zone is shown by a name people know: the 小区
@@ -10,6 +11,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { cellToLatLng, isValidCell, latLngToCell } from 'h3-js';
+import type { Redis } from 'ioredis';
 import { createHmac, randomBytes } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { insideRegion } from '../../access/context.js';
@@ -32,22 +34,48 @@ export const STREET_NAME_MAX_METRES = 600;
 
 /**
  * Keyed hashes of client addresses. The key is random, kept in memory only, and replaced when the
- * UTC day changes.
+ * UTC day changes. With `sharedKey` (several servers on one Redis) every server takes the day's key
+ * from there, so one client hashes alike on all of them and per-client limits hold across servers;
+ * while it cannot be had, a local key stands in (and is asked for again at the next answer).
  */
 export class ClientHasher {
   private day = '';
   private key: Buffer = Buffer.alloc(0);
+  private shared = false;
 
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly now: () => Date = () => new Date(),
+    private readonly sharedKey?: (day: string) => Promise<Buffer>,
+  ) {}
 
-  hash(address: string): string {
+  async hash(address: string): Promise<string> {
     const day = this.now().toISOString().slice(0, 10);
-    if (day !== this.day) {
+    if (day !== this.day || (this.sharedKey && !this.shared)) {
+      if (day !== this.day) this.key = randomBytes(32);
       this.day = day;
-      this.key = randomBytes(32);
+      this.shared = false;
+      if (this.sharedKey) {
+        try {
+          this.key = await this.sharedKey(day);
+          this.shared = true;
+        } catch {
+          /* the local key stands in until the shared one can be had */
+        }
+      }
     }
     return createHmac('sha256', this.key).update(address, 'utf8').digest('base64url').slice(0, 32);
   }
+}
+
+/** The day's key in Redis: the first server to ask sets it (NX), every other one reads it; it expires after two days. */
+export function redisDayKey(redis: Redis): (day: string) => Promise<Buffer> {
+  return async (day) => {
+    const name = `quarter:survey-client-key:${day}`;
+    await redis.set(name, randomBytes(32).toString('base64'), 'EX', 2 * 86400, 'NX');
+    const stored = await redis.getBuffer(name);
+    if (!stored) throw new Error('the shared survey key vanished');
+    return Buffer.from(stored.toString('latin1'), 'base64');
+  };
 }
 
 // comments may have line breaks and tabs; other control and direction-changing characters are refused
@@ -193,7 +221,7 @@ export function registerSurveyRoutes(app: FastifyInstance, ctx: StoreRouteContex
   const { auth, taxonomy } = ctx;
   const regionName = ctx.base.meta.name;
   const perHour = ctx.limits.surveysPerHour;
-  const clientOf = (req: FastifyRequest): string => hasher.hash(req.ip);
+  const clientOf = (req: FastifyRequest): Promise<string> => hasher.hash(req.ip);
 
   app.post<{ Body: SurveyBody }>(
     '/api/survey',
@@ -228,7 +256,7 @@ export function registerSurveyRoutes(app: FastifyInstance, ctx: StoreRouteContex
       if ([...comment].length > MAX_SURVEY_COMMENT_CHARS) throw badRequest('comment', `comment is ${[...comment].length} characters; at most ${MAX_SURVEY_COMMENT_CHARS}`);
       const bad = UNSAFE_COMMENT.exec(comment);
       if (bad) throw badRequest('comment', `comment contains a control or direction-changing character (U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')})`);
-      const clientHash = clientOf(req);
+      const clientHash = await clientOf(req);
       // the limit again over a sliding hour from the store (the in-memory limiter counts fixed windows)
       if (perHour !== null && (await store.countSurveyResponsesByClient(clientHash, new Date(Date.now() - HOUR_MS).toISOString())) >= perHour) {
         reply.header('retry-after', 3600);
