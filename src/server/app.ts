@@ -13,6 +13,7 @@
  */
 import compress from '@fastify/compress';
 import rateLimit from '@fastify/rate-limit';
+import type { Redis } from 'ioredis';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -44,7 +45,7 @@ import { registerNearbyRoutes } from './routes/nearby.js';
 import { registerBatchRoutes } from './routes/batches.js';
 import { registerPlanRoutes } from './routes/plans.js';
 import { registerScenarioRoutes } from './routes/scenarios.js';
-import { registerSurveyRoutes } from './routes/survey.js';
+import { ClientHasher, redisDayKey, registerSurveyRoutes } from './routes/survey.js';
 import { registerUserRoutes } from './routes/users.js';
 import { DEGREES_PATTERN, FORMAT_ID, LONLAT, PROFILE_ID, SECURITY_SCHEMES } from './schemas.js';
 import { acceptedEncodings, BasemapPayload, registerBasemapTiles } from './basemap.js';
@@ -77,6 +78,12 @@ export interface ServerOptions {
   rateLimit?: Partial<RateLimits> | false;
   /** client addresses from X-Forwarded-For / -Proto / -Host (behind a reverse proxy); default false. */
   trustProxy?: boolean;
+  /**
+   * Keep the rate-limit counters in this Redis instead of in memory, so that several servers behind
+   * one proxy share them (N servers would otherwise allow N times the limits). While Redis is
+   * unreachable requests are not limited (rather than refused). The caller opens and closes it.
+   */
+  sharedLimits?: Redis;
   /** plan runs: the compiled worker script (default dist/src/plan/plan-worker.js next to this module) and how many run at once. */
   plans?: { workerScript?: string | null; maxWorkers?: number };
 }
@@ -361,6 +368,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       global: limits.readsPerMinute !== null,
       max: limits.readsPerMinute ?? 1e9,
       timeWindow: 60_000,
+      ...(opts.sharedLimits ? { redis: opts.sharedLimits, nameSpace: 'quarter-rate-limit-', skipOnError: true } : {}),
       errorResponseBuilder: (_req, c) => new ApiError(429, `too many requests (at most ${c.max} in this time window); retry in ${c.after}`),
     });
   }
@@ -715,7 +723,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
   registerPlanRoutes(app, ctx, runner);
   registerBatchRoutes(app, ctx);
   registerExportRoutes(app, ctx);
-  registerSurveyRoutes(app, ctx);
+  registerSurveyRoutes(app, ctx, new ClientHasher(undefined, opts.sharedLimits ? redisDayKey(opts.sharedLimits) : undefined));
   app.addHook('onClose', async () => {
     await runner?.close();
   });
