@@ -6,6 +6,7 @@
  */
 import { basename, join } from 'node:path';
 import { assess } from '../assess/assess.js';
+import { ensureOutputDir } from '../io/atomic-file.js';
 import { loadStandardsProfile } from '../assess/standards.js';
 import { networkCandidates } from '../plan/candidates.js';
 import { runPlan } from '../plan/run-plan.js';
@@ -137,11 +138,15 @@ async function planJob(file: string, p: PlanJobParams, progress: JobProgress): P
   };
 }
 
+/** The region an extract becomes: its file name without the OSM extensions (<name>.quarter in the output folder). */
+export const regionNameOf = (file: string): string => basename(file).replace(/\.(osm\.pbf|osm\.gz|osm\.bz2|pbf|osm|xml)$/i, '') || 'region';
+
 async function importJob(file: string, p: ImportJobParams, progress: JobProgress): Promise<ImportSummary> {
   const t0 = performance.now();
-  const name = basename(file).replace(/\.(osm\.pbf|osm\.gz|osm\.bz2|pbf|osm|xml)$/i, '') || 'region';
+  const name = regionNameOf(file);
   const region = await importRegion(file, { name, onProgress: (phase, done, total) => progress(0.9 * (total ? done / total : 0), phase) });
   const output = join(p.outDir, `${name}.quarter`);
+  ensureOutputDir(p.outDir);
   writeRegion(output, region);
   return {
     name,

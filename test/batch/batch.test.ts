@@ -26,7 +26,7 @@ import { importRegion } from '../../src/region/import-region.js';
 import { readRegion, writeRegion } from '../../src/region/region-file.js';
 import { openPgStore } from '../../src/store/pg-store.js';
 import type { BatchJobRecord, QuarterStore } from '../../src/store/store.js';
-import { EXIT, KREMS_PBF, parseCsv } from '../cli/helpers.js';
+import { EXIT, FIXTURES, KREMS_PBF, parseCsv } from '../cli/helpers.js';
 import { pgUnavailableReason, startPgTestServer, type PgTestServer } from '../store/pg-server.js';
 import { redisUnavailableReason, startRedisTestServer, type RedisTestServer } from './redis-server.js';
 
@@ -274,6 +274,40 @@ describe.skipIf(unavailable !== null)(`batch runs over Redis with workers${unava
     expect(got.jobs.find((j) => j.region === regions[0])!.state).toBe('done');
   }, 120_000);
 
+  test('import then plan as batches: region files equal a direct import; plans equal `quarter plan` on the same file', async () => {
+    const { db, redisUrl, store } = await fresh();
+    await startWorker(db, redisUrl, ['--concurrency', '2']);
+    const extracts = [join(FIXTURES, 'krems-centre.osm.pbf'), join(FIXTURES, 'krems-dangling.osm')];
+    const outDir = join(tmp, 'imported');
+    const imp = await run(['batch', 'import', listOf(extracts, 'extracts.txt'), '--out-dir', outDir, '--db', db, '--redis', redisUrl, '--json']);
+    expect(imp.code, imp.out).toBe(EXIT.ok);
+    const [ib] = await store.listBatches();
+    const imported = await store.getBatch(ib.id);
+    expect(imported.counts.done).toBe(2);
+    for (const [i, j] of imported.jobs.entries()) {
+      const direct = await importRegion(extracts[i], { name: 'direct' });
+      const s = j.result as { output: string; nodes: number; edges: number; facilities: number; residences: number };
+      expect([s.nodes, s.edges, s.facilities, s.residences]).toEqual([direct.graph.nodeCount, direct.graph.edgeCount, direct.facilities.length, direct.residences.count]);
+      const written = readRegion(s.output);
+      expect(written.graph.nodeCount).toBe(direct.graph.nodeCount);
+    }
+    const outputs = imported.jobs.map((j) => (j.result as { output: string }).output);
+    expect(new Set(outputs).size).toBe(2);
+
+    const plan = await run(['batch', 'plan', listOf([outputs[0]], 'plans.txt'), '--format', 'pharmacy', '--sites', '2', '--minutes', '5', '--db', db, '--redis', redisUrl]);
+    expect(plan.code, plan.out).toBe(EXIT.ok);
+    const [pb] = await store.listBatches();
+    const planned = (await store.getBatch(pb.id)).jobs[0].result as { sites: number; before: number; after: number; residentsGaining: number };
+    const direct = await run(['plan', 'mclp', '-r', outputs[0], '--format', 'pharmacy', '--sites', '2', '--minutes', '5', '--solver', 'heuristic', '--json']);
+    expect(direct.code, direct.out).toBe(EXIT.ok);
+    const report = JSON.parse(direct.out.slice(direct.out.indexOf('{'), direct.out.lastIndexOf('}') + 1)) as { sites: unknown[]; layers: { before: number; after: number; residentsGaining: number }[] };
+    expect(planned.sites).toBe(report.sites.length);
+    expect(planned.before).toBeCloseTo(report.layers[0].before, 4);
+    expect(planned.after).toBeCloseTo(report.layers[0].after, 4);
+    expect(planned.residentsGaining).toBe(Math.round(report.layers[0].residentsGaining));
+    expect(planned.after).toBeGreaterThanOrEqual(planned.before);
+  }, 240_000);
+
   test('bad lists, flags and addresses: clear errors and nothing submitted', async () => {
     const { db, redisUrl, store } = await fresh();
     const latin1 = join(tmp, 'latin1.txt');
@@ -292,6 +326,8 @@ describe.skipIf(unavailable !== null)(`batch runs over Redis with workers${unava
       [['batch', 'assess', listOf([regions[0]], 'ok.txt'), '-o', join(tmp, 'x.pdf')], EXIT.usage, /extension must be one of/],
       [['batch', 'plan', listOf([regions[0]], 'ok.txt'), '--sites', '3'], EXIT.usage, /--format: required/],
       [['batch', 'plan', listOf([regions[0]], 'ok.txt'), '--format', 'pharmacy', '--sites', '2.5'], EXIT.usage, /not a whole number/],
+      [['batch', 'import', listOf([join(FIXTURES, 'krems-centre.osm.pbf'), join(FIXTURES, 'krems-centre.osm')], 'samename.txt'), '--out-dir', tmp], EXIT.input, /would overwrite another's region file; nothing was submitted/],
+      [['batch', 'import', listOf([join(FIXTURES, 'krems-centre.osm')], 'noout.txt')], EXIT.usage, /--out-dir: required/],
       [['worker', '--concurrency', '0'], EXIT.usage, /--concurrency/],
       [['worker', '--lock-seconds', 'abc'], EXIT.usage, /--lock-seconds/],
       [['batch', 'show', '999'], EXIT.noResult, /no batch 999/],

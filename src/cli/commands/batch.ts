@@ -11,7 +11,7 @@
 import type { Command } from 'commander';
 import { existsSync, statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { type AssessJobParams, type ImportJobParams, type JobParams, type PlanJobParams } from '../../batch/job-kinds.js';
+import { regionNameOf, type AssessJobParams, type ImportJobParams, type JobParams, type PlanJobParams } from '../../batch/job-kinds.js';
 import { enqueueJobs, openQueue, type BatchJobData } from '../../batch/queue.js';
 import { openRedis, parseRedisUrl, pingRedis, RedisConfigError, DEFAULT_REDIS_URL, type RedisTarget } from '../../batch/redis.js';
 import { readRegionList, RegionListError } from '../../batch/region-list.js';
@@ -92,6 +92,21 @@ function readList(file: string, kind: BatchKind): { line: number; path: string }
   }
 }
 
+/** Two extracts that would become the same <name>.quarter: refused before anything is submitted. */
+function checkDistinctOutputs(listFile: string, files: readonly { line: number; path: string }[]): void {
+  const byName = new Map<string, number>();
+  const clashes: string[] = [];
+  for (const f of files) {
+    const name = regionNameOf(f.path);
+    const first = byName.get(name);
+    if (first === undefined) byName.set(name, f.line);
+    else clashes.push(`${listFile}:${f.line}: would write ${name}.quarter like line ${first}; rename one extract`);
+  }
+  if (clashes.length === 0) return;
+  for (const c of clashes) say(c);
+  throw new CliError(`${clashes.length} extract(s) would overwrite another's region file; nothing was submitted`, EXIT.input);
+}
+
 const finished = (b: BatchRecord): boolean => b.counts.queued + b.counts.running === 0;
 const total = (b: BatchRecord): number => b.counts.queued + b.counts.running + b.counts.done + b.counts.failed;
 
@@ -145,6 +160,7 @@ async function submit(kind: BatchKind, listFile: string, params: JobParams, flag
   checkOut(flags.out);
   const target = redisTarget(flags.redis);
   const files = readList(listFile, kind);
+  if (kind === 'import') checkDistinctOutputs(listFile, files);
   const redis = openRedis(target);
   try {
     try {
