@@ -16,7 +16,11 @@ export interface SummaryTable {
   rows: Cell[][];
 }
 
-export function summaryTable(batch: BatchRecord & { jobs: BatchJobRecord[] }): SummaryTable {
+/**
+ * namesOnly: file paths (the list's files, an import's output) reduced to their names — for
+ * answers that leave the server.
+ */
+export function summaryTable(batch: BatchRecord & { jobs: BatchJobRecord[] }, opts: { namesOnly?: boolean } = {}): SummaryTable {
   const cols = SUMMARY_COLUMNS[batch.kind];
   const headers = ['行 line', '文件 file', '状态 state', '尝试 attempts', ...cols.map((c) => c.header), '错误 error'];
   const kinds: ColumnKind[] = ['integer', 'text', 'text', 'integer', ...cols.map((): ColumnKind => 'text'), 'text'];
@@ -25,7 +29,10 @@ export function summaryTable(batch: BatchRecord & { jobs: BatchJobRecord[] }): S
     basename(j.region),
     `${STATE_ZH[j.state]} ${j.state}`,
     j.attempts,
-    ...cols.map((c) => (j.result ? summaryCell(j.result as JobSummary, c.key) : '')),
+    ...cols.map((c) => {
+      const cell = j.result ? summaryCell(j.result as JobSummary, c.key) : '';
+      return opts.namesOnly && c.key === 'output' && typeof cell === 'string' ? basename(cell) : cell;
+    }),
     j.error ?? '',
   ]);
   // numbers stay numbers in the spreadsheet where every value of a column is one

@@ -25,7 +25,8 @@ describe('batch routes', () => {
     app = await buildServer({ region: handRegion().region, store, rateLimit: false, plans: { workerScript: null } });
     planner = await login(app, USERS.planner);
     reader = await login(app, USERS.reader);
-    await store.createBatch({ kind: 'import', params: { outDir: '/srv/regions' }, jobs: [{ key: '1', region: '/srv/osm/a.osm.pbf' }] });
+    const imp = await store.createBatch({ kind: 'import', params: { outDir: '/srv/secret/regions' }, jobs: [{ key: '1', region: '/srv/osm/a.osm.pbf' }] });
+    await store.updateBatchJob(imp.id, '1', { state: 'done', result: { name: 'a', output: '/srv/secret/regions/a.quarter', nodes: 1, edges: 1, facilities: 0, residences: 0, seconds: 1 } });
     const b = await store.createBatch({
       kind: 'assess',
       params: { profile: 'xuhui', population: null, at: null },
@@ -56,9 +57,15 @@ describe('batch routes', () => {
     const rows = list.json() as { id: number; kind: string; counts: Record<string, number>; progress: number; finished: boolean }[];
     expect(rows.map((r) => [r.id, r.kind, r.finished])).toEqual([
       [id, 'assess', false],
-      [id - 1, 'import', false],
+      [id - 1, 'import', true],
     ]);
     expect(rows[0].counts).toEqual({ queued: 1, running: 1, done: 1, failed: 0 });
+    expect(list.body).not.toContain('/srv/secret');
+    const imported = await planner.req('GET', `/api/batches/${id - 1}`);
+    expect(imported.json()).toMatchObject({ params: { outDir: 'regions' }, jobs: [{ file: 'a.osm.pbf', result: { output: 'a.quarter' } }] });
+    const importCsv = await planner.req('GET', `/api/batches/${id - 1}/summary.csv`);
+    expect(parseCsv(importCsv.body.slice(1))[1]).toContain('a.quarter');
+    expect(importCsv.body).not.toContain('/srv/secret');
     expect(rows[0].progress).toBeCloseTo((1 + 0.4 + 0) / 3, 12);
 
     const one = await planner.req('GET', `/api/batches/${id}`);

@@ -1,7 +1,8 @@
 /**
  * Batch runs over HTTP (planner, read-only): what `quarter batch` submitted and `quarter worker`s
  * are doing, read from the shared store — so any API server shows every batch's progress, whichever
- * machine runs its jobs. Files are shown by name only (server paths stay on the server).
+ * machine runs its jobs. Files are shown by name only (server paths stay on the server): the
+ * list's files, an import's output and output folder, a profile given as a file.
  */
 import type { FastifyInstance } from 'fastify';
 import { basename } from 'node:path';
@@ -38,7 +39,13 @@ const JOB_PROPS = {
   finishedAt: { type: ['string', 'null'] },
 } as const;
 
-const batchView = (b: BatchRecord) => ({ ...b, finished: b.counts.queued + b.counts.running === 0 });
+/** A path as its last part; other values as they are. */
+const nameOnly = (v: unknown): unknown => (typeof v === 'string' && /[\\/]/.test(v) ? basename(v) : v);
+/** Top-level path-valued fields of params and results (outDir, a profile file, an import's output) by name. */
+const withoutPaths = (o: unknown): unknown =>
+  o !== null && typeof o === 'object' && !Array.isArray(o) ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, nameOnly(v)])) : o;
+
+const batchView = (b: BatchRecord) => ({ ...b, params: withoutPaths(b.params), finished: b.counts.queued + b.counts.running === 0 });
 const jobView = (j: BatchJobRecord) => ({
   key: j.key,
   file: basename(j.region),
@@ -47,7 +54,7 @@ const jobView = (j: BatchJobRecord) => ({
   attempts: j.attempts,
   worker: j.worker,
   error: j.error,
-  result: j.result,
+  result: withoutPaths(j.result),
   startedAt: j.startedAt,
   finishedAt: j.finishedAt,
 });
@@ -102,7 +109,7 @@ export function registerBatchRoutes(app: FastifyInstance, ctx: StoreRouteContext
       },
       async (req, reply) => {
         const b = await auth.needStore().getBatch(req.params.id);
-        const table = summaryTable(b);
+        const table = summaryTable(b, { namesOnly: true });
         return sendAttachment(reply, `batch-${b.id}`, ext, ext === 'csv' ? summaryCsv(table) : await summaryXlsx(table, `batch ${b.id}`));
       },
     );
