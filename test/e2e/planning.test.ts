@@ -71,7 +71,7 @@ describe('planner: sign-in, heatmap and site planning', () => {
     await page.waitForSelector('[data-testid="login-user"]');
     await expect(page.locator('[data-testid="login-user"]').textContent()).resolves.toBe(`${PLANNER.name}（规划人员）`);
     await page.waitForSelector('.tool-buttons button[data-tool="facilities"]'); // the facility editor's button comes with its chunk
-    expect(await toolButtons(page)).toEqual(['heatmap', 'plan', 'scenario', 'survey', 'facilities']);
+    expect(await toolButtons(page)).toEqual(['heatmap', 'plan', 'scenario', 'survey', 'batches', 'facilities']);
 
     // the browser holds the session cookie, HttpOnly: the page's scripts cannot see it
     const cookies = await page.context().cookies();

@@ -3,7 +3,7 @@
  * isochrones (one fill layer per threshold), the analysed point and a walking route.
  */
 import type { Feature, FeatureCollection, LineString, Point } from 'geojson';
-import type { GeoJSONSource, Map as MapLibreMap } from 'maplibre-gl';
+import type { GeoJSONSource, LayerSpecification, Map as MapLibreMap, SourceSpecification } from 'maplibre-gl';
 import type { FacilityItem, IsochroneCollection, LngLat } from '../api.js';
 import { formatColourExpression } from './style.js';
 
@@ -34,13 +34,22 @@ export function facilitiesToGeoJson(list: readonly FacilityItem[]): FeatureColle
   return { type: 'FeatureCollection', features };
 }
 
-export function installOverlays(map: MapLibreMap, opts: { facilities: boolean }): void {
-  map.addSource(SOURCES.isochrones, { type: 'geojson', data: empty() });
-  map.addSource(SOURCES.route, { type: 'geojson', data: empty() });
-  map.addSource(SOURCES.origin, { type: 'geojson', data: empty() });
+/**
+ * The overlay sources and layers, part of the map's first style (not added after it loads): the
+ * first frame then has the facilities in it, and their tiles are made in the same worker pass as
+ * the basemap's. `facilities` is the facility layer's first data (null: no facility layer).
+ */
+export function overlayStyle(facilities: FeatureCollection<Point, FacilityProps> | null): { sources: Record<string, SourceSpecification>; layers: LayerSpecification[] } {
+  const geojson = (data: FeatureCollection): SourceSpecification => ({ type: 'geojson', data });
+  const sources: Record<string, SourceSpecification> = {
+    [SOURCES.isochrones]: geojson(empty()),
+    [SOURCES.route]: geojson(empty()),
+    [SOURCES.origin]: geojson(empty()),
+  };
+  const layers: LayerSpecification[] = [];
   // Largest first, so the nearer bands lie on top.
   for (const m of [...ISOCHRONE_MINUTES].reverse()) {
-    map.addLayer({
+    layers.push({
       id: isochroneLayerId(m),
       type: 'fill',
       source: SOURCES.isochrones,
@@ -48,33 +57,35 @@ export function installOverlays(map: MapLibreMap, opts: { facilities: boolean })
       paint: { 'fill-color': ISOCHRONE_COLOURS[m], 'fill-opacity': 0.28 },
     });
   }
-  map.addLayer({
-    id: 'isochrone-outline',
-    type: 'line',
-    source: SOURCES.isochrones,
-    paint: {
-      'line-color': ['match', ['get', 'minutes'], 5, ISOCHRONE_COLOURS[5], 10, ISOCHRONE_COLOURS[10], 15, ISOCHRONE_COLOURS[15], '#555555'],
-      'line-width': 1.5,
-      'line-dasharray': ['match', ['get', 'minutes'], 5, ['literal', [1, 0]], 10, ['literal', [4, 2]], ['literal', [1, 2]]],
+  layers.push(
+    {
+      id: 'isochrone-outline',
+      type: 'line',
+      source: SOURCES.isochrones,
+      paint: {
+        'line-color': ['match', ['get', 'minutes'], 5, ISOCHRONE_COLOURS[5], 10, ISOCHRONE_COLOURS[10], 15, ISOCHRONE_COLOURS[15], '#555555'],
+        'line-width': 1.5,
+        'line-dasharray': ['match', ['get', 'minutes'], 5, ['literal', [1, 0]], 10, ['literal', [4, 2]], ['literal', [1, 2]]],
+      },
     },
-  });
-  map.addLayer({
-    id: 'route-casing',
-    type: 'line',
-    source: SOURCES.route,
-    layout: { 'line-cap': 'round', 'line-join': 'round' },
-    paint: { 'line-color': '#ffffff', 'line-width': 8 },
-  });
-  map.addLayer({
-    id: 'route',
-    type: 'line',
-    source: SOURCES.route,
-    layout: { 'line-cap': 'round', 'line-join': 'round' },
-    paint: { 'line-color': '#2563eb', 'line-width': 5 },
-  });
-  if (opts.facilities) {
-    map.addSource(SOURCES.facilities, { type: 'geojson', data: empty() });
-    map.addLayer({
+    {
+      id: 'route-casing',
+      type: 'line',
+      source: SOURCES.route,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#ffffff', 'line-width': 8 },
+    },
+    {
+      id: 'route',
+      type: 'line',
+      source: SOURCES.route,
+      layout: { 'line-cap': 'round', 'line-join': 'round' },
+      paint: { 'line-color': '#2563eb', 'line-width': 5 },
+    },
+  );
+  if (facilities) {
+    sources[SOURCES.facilities] = geojson(facilities);
+    layers.push({
       id: FACILITY_LAYER,
       type: 'circle',
       source: SOURCES.facilities,
@@ -86,7 +97,7 @@ export function installOverlays(map: MapLibreMap, opts: { facilities: boolean })
       },
     });
   }
-  map.addLayer({
+  layers.push({
     id: 'origin',
     type: 'circle',
     source: SOURCES.origin,
@@ -97,6 +108,7 @@ export function installOverlays(map: MapLibreMap, opts: { facilities: boolean })
       'circle-stroke-width': 3,
     },
   });
+  return { sources, layers };
 }
 
 const source = (map: MapLibreMap, id: string): GeoJSONSource | undefined => map.getSource<GeoJSONSource>(id);
@@ -105,9 +117,9 @@ export function setFacilities(map: MapLibreMap, data: FeatureCollection<Point, F
   source(map, SOURCES.facilities)?.setData(data);
 }
 
-/** Show only facilities of the given formats. */
-export function setFormatFilter(map: MapLibreMap, formats: readonly string[]): void {
-  if (map.getLayer(FACILITY_LAYER)) map.setFilter(FACILITY_LAYER, ['in', ['get', 'format'], ['literal', [...formats]]]);
+/** Show only facilities of the given formats (null: all of them). */
+export function setFormatFilter(map: MapLibreMap, formats: readonly string[] | null): void {
+  if (map.getLayer(FACILITY_LAYER)) map.setFilter(FACILITY_LAYER, formats ? ['in', ['get', 'format'], ['literal', [...formats]]] : null);
 }
 
 export function setIsochrones(map: MapLibreMap, data: IsochroneCollection | null): void {

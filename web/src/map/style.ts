@@ -1,11 +1,10 @@
 /**
- * The map style, built in code from /api/basemap: one GeoJSON source, layers by the `layer`
- * property (green, water, waterway, building, rail, road by class) and text labels. No tiles and
- * no glyph server: the style has no `glyphs` URL, so MapLibre draws label glyphs locally from
- * system fonts (label.font is a CSS font-family list).
+ * The map style, built in code from /api/basemap/tiles.json: one vector-tile source cut by the
+ * server, one tile layer per basemap layer (green, water, waterway, building, rail, road by
+ * class) and text labels. No glyph server: the style has no `glyphs` URL, so MapLibre draws label
+ * glyphs locally from system fonts (label.font is a CSS font-family list).
  */
 import type { DataDrivenPropertyValueSpecification, ExpressionSpecification, FilterSpecification, LayerSpecification, StyleSpecification } from 'maplibre-gl';
-import type { BasemapCollection } from '../api.js';
 import look from './basemap-style.json';
 import formatColours from './format-colours.json';
 
@@ -14,7 +13,14 @@ type Stops = ReadonlyArray<readonly number[]>;
 const byZoom = (stops: Stops, factor = 1): ExpressionSpecification =>
   ['interpolate', ['exponential', 1.5], ['zoom'], ...stops.flatMap(([z, w]) => [z, w * factor])] as ExpressionSpecification;
 
-const layerIs = (layer: string): ExpressionSpecification => ['==', ['get', 'layer'], layer];
+/** What /api/basemap/tiles.json answers (TileJSON 3), as far as the style uses it. */
+export interface BasemapTileJson {
+  tiles: string[];
+  minzoom: number;
+  maxzoom: number;
+  bounds: [number, number, number, number];
+  source: 'osm' | 'walk-graph';
+}
 const isLine: ExpressionSpecification = ['in', ['geometry-type'], ['literal', ['LineString', 'MultiLineString']]];
 const isArea: ExpressionSpecification = ['in', ['geometry-type'], ['literal', ['Polygon', 'MultiPolygon']]];
 
@@ -41,12 +47,13 @@ function roadLayers(): LayerSpecification[] {
     const classFilter: ExpressionSpecification = 'fallback' in group && group.fallback
       ? ['any', ['in', ['coalesce', ['get', 'class'], ''], ['literal', group.classes]], ['!', ['in', ['coalesce', ['get', 'class'], ''], ['literal', known]]]]
       : ['in', ['coalesce', ['get', 'class'], ''], ['literal', group.classes]];
-    const filter: FilterSpecification = ['all', layerIs('road'), isLine, classFilter];
+    const filter: FilterSpecification = ['all', isLine, classFilter];
     if (group.casing) {
       casings.push({
         id: `road-${group.id}-casing`,
         type: 'line',
         source: BASEMAP_SOURCE,
+        'source-layer': 'road',
         minzoom: group.minzoom,
         filter,
         layout: { 'line-cap': 'round', 'line-join': 'round' },
@@ -57,6 +64,7 @@ function roadLayers(): LayerSpecification[] {
       id: `road-${group.id}`,
       type: 'line',
       source: BASEMAP_SOURCE,
+      'source-layer': 'road',
       minzoom: group.minzoom,
       filter,
       layout: { 'line-cap': 'dash' in group ? 'butt' : 'round', 'line-join': 'round' },
@@ -67,23 +75,65 @@ function roadLayers(): LayerSpecification[] {
   return [...casings, ...fills];
 }
 
-export function buildBasemapStyle(basemap: BasemapCollection): StyleSpecification {
+/**
+ * The basemap style over the server's tiles (tile URLs made absolute: the map's workers fetch
+ * them); null tiles: the background alone.
+ */
+/** A tile URL template made absolute by hand: URL() would escape its {z}/{x}/{y}. */
+const absoluteUrl = (template: string): string => (/^https?:\/\//.test(template) ? template : window.location.origin + (template.startsWith('/') ? '' : '/') + template);
+
+/** Names of water and green areas, of roads and waterways along the line; one layer per tile layer. */
+function labelLayers(): LayerSpecification[] {
   const font = look.label.font;
+  const area = (layer: 'water' | 'green', colour: string): LayerSpecification => ({
+    id: `label-${layer}`,
+    type: 'symbol',
+    source: BASEMAP_SOURCE,
+    'source-layer': layer,
+    minzoom: look.label.areaMinzoom,
+    filter: ['all', isArea, ['has', 'name']],
+    layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 12, 'text-max-width': 8 },
+    paint: { 'text-color': colour, 'text-halo-color': look.label.halo, 'text-halo-width': 1.2 },
+  });
+  const line = (layer: 'road' | 'waterway', colour: string): LayerSpecification => ({
+    id: `label-${layer}`,
+    type: 'symbol',
+    source: BASEMAP_SOURCE,
+    'source-layer': layer,
+    minzoom: look.label.roadMinzoom,
+    filter: ['all', isLine, ['has', 'name']],
+    layout: {
+      'symbol-placement': 'line',
+      'text-field': ['get', 'name'],
+      'text-font': font,
+      'text-size': ['interpolate', ['linear'], ['zoom'], 14, 10, 18, 13],
+      'text-rotation-alignment': 'map',
+      'text-padding': 4,
+    },
+    paint: { 'text-color': colour, 'text-halo-color': look.label.halo, 'text-halo-width': 1.5 },
+  });
+  return [area('water', look.label.waterColour), area('green', look.label.colour), line('waterway', look.label.waterColour), line('road', look.label.colour)];
+}
+
+export function buildBasemapStyle(tiles: BasemapTileJson | null): StyleSpecification {
+  const edgesFromZoom: DataDrivenPropertyValueSpecification<boolean> = ['step', ['zoom'], false, look.fillAntialiasMinzoom, true];
   const layers: LayerSpecification[] = [
     { id: 'background', type: 'background', paint: { 'background-color': look.background } },
     {
       id: 'green',
       type: 'fill',
       source: BASEMAP_SOURCE,
-      filter: ['all', layerIs('green'), isArea],
-      paint: { 'fill-color': look.green.fill, 'fill-outline-color': look.green.outline },
+      'source-layer': 'green',
+      filter: isArea,
+      paint: { 'fill-color': look.green.fill, 'fill-outline-color': look.green.outline, 'fill-antialias': edgesFromZoom },
     },
-    { id: 'water', type: 'fill', source: BASEMAP_SOURCE, filter: ['all', layerIs('water'), isArea], paint: { 'fill-color': look.water.fill } },
+    { id: 'water', type: 'fill', source: BASEMAP_SOURCE, 'source-layer': 'water', filter: isArea, paint: { 'fill-color': look.water.fill, 'fill-antialias': edgesFromZoom } },
     {
       id: 'waterway',
       type: 'line',
       source: BASEMAP_SOURCE,
-      filter: ['all', layerIs('waterway'), isLine],
+      'source-layer': 'waterway',
+      filter: isLine,
       layout: { 'line-cap': 'round' },
       paint: { 'line-color': look.waterway.colour, 'line-width': byZoom(look.waterway.width) },
     },
@@ -91,56 +141,46 @@ export function buildBasemapStyle(basemap: BasemapCollection): StyleSpecificatio
       id: 'building',
       type: 'fill',
       source: BASEMAP_SOURCE,
+      'source-layer': 'building',
       minzoom: look.building.minzoom,
-      filter: ['all', layerIs('building'), isArea],
-      paint: { 'fill-color': look.building.fill, 'fill-outline-color': look.building.outline },
+      filter: isArea,
+      paint: { 'fill-color': look.building.fill, 'fill-outline-color': look.building.outline, 'fill-antialias': edgesFromZoom },
     },
     {
       id: 'rail',
       type: 'line',
       source: BASEMAP_SOURCE,
-      filter: ['all', layerIs('rail'), isLine],
+      'source-layer': 'rail',
+      maxzoom: look.rail.dashMinzoom,
+      filter: isLine,
+      paint: { 'line-color': look.rail.colour, 'line-width': byZoom(look.rail.width) },
+    },
+    {
+      id: 'rail-dashed',
+      type: 'line',
+      source: BASEMAP_SOURCE,
+      'source-layer': 'rail',
+      minzoom: look.rail.dashMinzoom,
+      filter: isLine,
       paint: { 'line-color': look.rail.colour, 'line-width': byZoom(look.rail.width), 'line-dasharray': look.rail.dash },
     },
     ...roadLayers(),
-    {
-      id: 'label-area',
-      type: 'symbol',
-      source: BASEMAP_SOURCE,
-      minzoom: look.label.areaMinzoom,
-      filter: ['all', ['in', ['get', 'layer'], ['literal', ['water', 'green']]], isArea, ['has', 'name']],
-      layout: { 'text-field': ['get', 'name'], 'text-font': font, 'text-size': 12, 'text-max-width': 8 },
-      paint: {
-        'text-color': ['case', ['==', ['get', 'layer'], 'water'], look.label.waterColour, look.label.colour],
-        'text-halo-color': look.label.halo,
-        'text-halo-width': 1.2,
-      },
-    },
-    {
-      id: 'label-road',
-      type: 'symbol',
-      source: BASEMAP_SOURCE,
-      minzoom: look.label.roadMinzoom,
-      filter: ['all', ['in', ['get', 'layer'], ['literal', ['road', 'waterway']]], isLine, ['has', 'name']],
-      layout: {
-        'symbol-placement': 'line',
-        'text-field': ['get', 'name'],
-        'text-font': font,
-        'text-size': ['interpolate', ['linear'], ['zoom'], 14, 10, 18, 13],
-        'text-rotation-alignment': 'map',
-        'text-padding': 4,
-      },
-      paint: {
-        'text-color': ['case', ['==', ['get', 'layer'], 'waterway'], look.label.waterColour, look.label.colour],
-        'text-halo-color': look.label.halo,
-        'text-halo-width': 1.5,
-      },
-    },
+    ...labelLayers(),
   ];
   return {
     version: 8,
     name: 'Quarter basemap',
-    sources: { [BASEMAP_SOURCE]: { type: 'geojson', data: basemap, tolerance: 0.3 } },
-    layers,
+    sources: tiles
+      ? {
+          [BASEMAP_SOURCE]: {
+            type: 'vector',
+            tiles: tiles.tiles.map(absoluteUrl),
+            minzoom: tiles.minzoom,
+            maxzoom: tiles.maxzoom,
+            bounds: tiles.bounds,
+          },
+        }
+      : {},
+    layers: tiles ? layers : layers.slice(0, 1),
   };
 }

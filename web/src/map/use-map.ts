@@ -1,5 +1,6 @@
 /**
- * A MapLibre map over the region, styled from /api/basemap, with the overlay layers installed.
+ * A MapLibre map over the region: the basemap's vector tiles (/api/basemap/tiles.json) with the
+ * overlay layers (facilities, isochrones, route) in the first style.
  * The map is exposed as window.__quarter.map so end-to-end tests and devtools can inspect its
  * sources. Performance marks: "quarter:map-create" (data in, map constructed), "quarter:map-load"
  * (style loaded) and "quarter:map-idle" (first frame complete: the first-load measure).
@@ -7,10 +8,10 @@
 import maplibregl, { type LngLatBoundsLike, type Map as MapLibreMap, type PaddingOptions } from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
 import { onBeforeUnmount, onMounted, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
-import { api, errorText, type BasemapCollection, type FacilityItem, type RegionMeta } from '../api.js';
+import { api, errorText, request, type FacilityItem, type RegionMeta } from '../api.js';
 import { locale, t } from '../i18n/index.js';
-import { installOverlays } from './overlays.js';
-import { buildBasemapStyle } from './style.js';
+import { facilitiesToGeoJson, overlayStyle } from './overlays.js';
+import { buildBasemapStyle, type BasemapTileJson } from './style.js';
 
 declare global {
   interface Window {
@@ -20,6 +21,10 @@ declare global {
 
 export const MAP_IDLE_MARK = 'quarter:map-idle';
 
+// Start the map's worker as soon as this chunk runs (it parses MapLibre's worker code for a few
+// hundred ms), not when the map is made after the page's data have arrived.
+maplibregl.prewarm();
+
 export interface QuarterMap {
   map: ShallowRef<MapLibreMap | null>;
   region: ShallowRef<RegionMeta | null>;
@@ -27,11 +32,12 @@ export interface QuarterMap {
   ready: Ref<boolean>;
   /** message when the map cannot be shown at all. */
   error: Ref<string | null>;
-  /** /api/basemap failed: the map shows overlays on a plain background. */
+  /** /api/basemap/tiles.json failed: the map shows overlays on a plain background. */
   basemapMissing: Ref<boolean>;
 }
 
 export interface QuarterMapOptions {
+  /** draw the facilities (loaded here anyway to frame the first view) from the first frame. */
   facilities: boolean;
   /** room the page's panels cover, so the first view frames the services in the visible part. */
   padding?: () => PaddingOptions;
@@ -71,18 +77,17 @@ export function useQuarterMap(container: Ref<HTMLElement | null>, opts: QuarterM
   const stopLocaleWatch = watch(locale, labelCanvas);
 
   onMounted(async () => {
-    let basemap: BasemapCollection;
+    let basemap: BasemapTileJson | null;
     let meta: RegionMeta;
     let facilities: { facilities: FacilityItem[] } | null;
     try {
-      const emptyBasemap: BasemapCollection = { type: 'FeatureCollection', features: [] };
       [meta, facilities, basemap] = await Promise.all([
         api.region(),
-        api.facilities().catch(() => null), // only to frame the first view
-        api.basemap().catch((err: unknown) => {
+        api.facilities().catch(() => null), // frames the first view; drawn from the first frame when opts.facilities
+        request<BasemapTileJson>('/api/basemap/tiles.json').catch((err: unknown) => {
           console.warn('basemap unavailable:', err);
           basemapMissing.value = true;
-          return emptyBasemap;
+          return null;
         }),
       ]);
     } catch (err) {
@@ -95,9 +100,13 @@ export function useQuarterMap(container: Ref<HTMLElement | null>, opts: QuarterM
     const padX = (e - w) * 0.5;
     const padY = (n - s) * 0.5;
     performance.mark('quarter:map-create');
+    const style = buildBasemapStyle(basemap);
+    const overlays = overlayStyle(opts.facilities ? facilitiesToGeoJson(facilities?.facilities ?? []) : null);
+    Object.assign(style.sources, overlays.sources);
+    style.layers.push(...overlays.layers);
     const m = new maplibregl.Map({
       container: container.value,
-      style: buildBasemapStyle(basemap),
+      style,
       bounds: facilities ? servicesBounds(facilities.facilities, meta.bbox) : meta.bbox,
       fitBoundsOptions: { padding: opts.padding?.() ?? 24 },
       maxBounds: [w - padX, s - padY, e + padX, n + padY],
@@ -108,6 +117,9 @@ export function useQuarterMap(container: Ref<HTMLElement | null>, opts: QuarterM
       dragRotate: false,
       pitchWithRotate: false,
       touchPitch: false,
+      // No symbol fade-in: the first complete frame is then the first frame with labels placed,
+      // not the last of 300 ms of (software-rendered) fade frames.
+      fadeDuration: 0,
     });
     m.touchZoomRotate.disableRotation();
     map.value = m;
@@ -116,7 +128,6 @@ export function useQuarterMap(container: Ref<HTMLElement | null>, opts: QuarterM
     m.once('idle', () => performance.mark(MAP_IDLE_MARK));
     m.on('load', () => {
       performance.mark('quarter:map-load');
-      installOverlays(m, { facilities: opts.facilities });
       ready.value = true;
       opts.onReady?.(m);
     });
