@@ -54,7 +54,7 @@ function osUser(name: string): { uid: number; gid: number } | null {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.once('error', reject);
