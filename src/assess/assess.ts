@@ -34,7 +34,8 @@ import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
 import { openAt, parseMoment, type OpenState } from './opening-hours.js';
 import { compoundListRegion, type CompoundListRegion, type CompoundListSpec } from './compound-residences.js';
 import type { AssessmentResult, AssessmentSettings, HeadlineIndicators, RequirementInfo, ResidenceResults, ZoneResult } from './result.js';
-import { prepareNetwork, residenceTimes } from './residence-times.js';
+import { runSearches, runSearchesParallel, type ParallelOptions, type SearchRequest } from './parallel-times.js';
+import { prepareNetwork } from './residence-times.js';
 import { evaluateGrade, loadStandardsProfile, requirementFormats, requirementSeconds, requirementWalkingProfile, type StandardsProfile } from './standards.js';
 import { zoneStats, ZoneStatsScratch, type ZoneStatsInput } from './zone-stats.js';
 import { assignUserZones, h3Zones, readUserZones, userZonesFromGeoJson, ZoneFileError, type UserZones, type ZoneSpec } from './zones.js';
@@ -78,7 +79,30 @@ export interface AssessOptions {
 /** With `compounds`: what became of the list, and the region the assessment ran on (exports need it). */
 export type AssessmentWithList = AssessmentResult & { compoundList?: CompoundListRegion };
 
+/** The assessment, searches in this thread. */
 export function assess(loadedRegion: Region, opts: AssessOptions): AssessmentWithList {
+  const steps = assessSteps(loadedRegion, opts);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    runSearches(step.value);
+  }
+}
+
+/**
+ * The same assessment with its walking-time searches spread over worker threads
+ * (parallel-times.ts): identical results; `signal` cancels it (the workers are terminated and the
+ * promise rejects with an AbortError).
+ */
+export async function assessParallel(loadedRegion: Region, opts: AssessOptions & ParallelOptions): Promise<AssessmentWithList> {
+  const steps = assessSteps(loadedRegion, opts);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await runSearchesParallel(step.value, opts);
+  }
+}
+
+/** The assessment as steps: it yields its walking-time searches for the caller to run, then returns the result. */
+function* assessSteps(loadedRegion: Region, opts: AssessOptions): Generator<SearchRequest, AssessmentWithList, void> {
   const t0 = performance.now();
   const timings: Record<string, number> = {};
   let tStep = t0;
@@ -229,38 +253,40 @@ export function assess(loadedRegion: Region, opts: AssessOptions): AssessmentWit
   }
   const searches = [...plan.values()].reduce((s, set) => s + set.size, 0);
   let searched = 0;
-  for (const [wpId, set] of plan) {
-    const list = formats.filter((f) => set.has(f));
-    // requirements judged under this profile, per format column
-    const reqsOf = list.map((f) => requirements.filter((q) => q.walkingProfile === wpId && q.formats.includes(f)).map((q) => q.index));
-    residenceTimes(net, {
-      walking: walking(wpId),
-      formats: list,
-      maxSeconds,
-      onProgress: () => progress('walking times', ++searched, searches),
-      onFormat: (k, secs, near) => {
-        if (wpId === mainWp) {
-          const c = colOf.get(list[k]) ?? -1;
-          const lim = mofcomSec[c];
-          for (let r = 0; r < n; r++) {
-            const s = secs[r];
-            minutes[r * F + c] = s / 60;
-            nearest[r * F + c] = near[r];
-            if (s <= lim) withinMofcom[r * F + c] = 1;
+  const wpIds = [...plan.keys()];
+  const lists = wpIds.map((wpId) => formats.filter((f) => plan.get(wpId)?.has(f)));
+  // requirements judged under each profile, per format column
+  const reqsOfJob = wpIds.map((wpId, j) => lists[j].map((f) => requirements.filter((q) => q.walkingProfile === wpId && q.formats.includes(f)).map((q) => q.index)));
+  yield {
+    net,
+    jobs: wpIds.map((wpId, j) => ({ walking: walking(wpId), formats: lists[j] })),
+    maxSeconds,
+    onSearched: () => progress('walking times', ++searched, searches),
+    onFormat: (j, k, secs, near) => {
+      const wpId = wpIds[j];
+      const list = lists[j];
+      const reqsOf = reqsOfJob[j];
+      if (wpId === mainWp) {
+        const c = colOf.get(list[k]) ?? -1;
+        const lim = mofcomSec[c];
+        for (let r = 0; r < n; r++) {
+          const s = secs[r];
+          minutes[r * F + c] = s / 60;
+          nearest[r * F + c] = near[r];
+          if (s <= lim) withinMofcom[r * F + c] = 1;
+        }
+      }
+      for (const q of reqsOf[k]) {
+        for (let r = 0; r < n; r++) {
+          const s = secs[r];
+          if (s < reqSec[r * Q + q]) {
+            reqSec[r * Q + q] = s;
+            reqNear[r * Q + q] = near[r];
           }
         }
-        for (const q of reqsOf[k]) {
-          for (let r = 0; r < n; r++) {
-            const s = secs[r];
-            if (s < reqSec[r * Q + q]) {
-              reqSec[r * Q + q] = s;
-              reqNear[r * Q + q] = near[r];
-            }
-          }
-        }
-      },
-    });
-  }
+      }
+    },
+  };
   lap('walkingTimes');
 
   // ---- requirements met, completeness, grade

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import { buildWalkGraph, componentSizes } from '../engine/graph.js';
+import { buildWalkGraph, componentSizes, type WalkGraph } from '../engine/graph.js';
 import { buildSnapIndex, snapPreferMain } from '../engine/snap.js';
 import { extractBasemap, type BasemapResult } from '../ingest/basemap.js';
 import { loadClipPolygon } from '../ingest/clip.js';
@@ -14,8 +14,8 @@ import type { OsmFeature, Tags } from '../ingest/osm-types.js';
 import { readOsm } from '../ingest/read-osm.js';
 import { buildResidences, isResidentialFeature, snapResidenceAccess } from '../ingest/residences/index.js';
 import { chooseAccessPoint } from '../taxonomy/access-point.js';
-import { compileClassifier } from '../taxonomy/classify.js';
-import { loadTaxonomy } from '../taxonomy/formats.js';
+import { compileClassifier, type Classifier } from '../taxonomy/classify.js';
+import { loadTaxonomy, type Taxonomy } from '../taxonomy/formats.js';
 import { REGION_FORMAT_VERSION } from './region-file.js';
 import { OSM_ATTRIBUTION, type Facility, type ImportReport, type Region } from './region.js';
 
@@ -49,65 +49,21 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
     clip,
     onProgress: opts.onProgress,
   });
+  // The features (with their rings and tags, most of the import's heap) are held only here, and
+  // dropped once classified and placed, before the basemap pass reads the file again.
+  let features: OsmFeature[] = osm.features;
+  osm.features = [];
   const warnings: string[] = [];
   if (osm.network.edgeFrom.length === 0) {
     throw new Error(`${file}: no walkable ways found (read ${osm.stats.waysRead} ways); is this the right area?`);
   }
-  const basemap: BasemapResult | null = opts.basemap === false ? null : await extractBasemap(file, { clip, onProgress: opts.onProgress });
   const graph = buildWalkGraph(osm.network);
-  opts.onProgress?.('snap', 0, osm.features.length);
-  const index = buildSnapIndex(graph);
-
-  const facilities: Facility[] = [];
-  const edge: number[] = [];
-  const offset: number[] = [];
-  const access: number[] = [];
-  const byFormat: Record<string, number> = {};
-  for (const f of taxonomy.formats) byFormat[f.id] = 0;
-  const accessPoints: ImportReport['facilities']['accessPoints'] = { node: 0, entrance: 0, 'nearest-to-network': 0, centroid: 0 };
-  let unreachable = 0;
-  let onIslands = 0;
-  const nearestOnNetwork = (lon: number, lat: number) => {
-    const s = snapPreferMain(index, lon, lat, snapLimit);
-    return s ? { lon: s.lon, lat: s.lat, distance: s.distance } : null;
-  };
-  for (const feature of osm.features) {
-    const formats = classify(feature.tags);
-    if (formats.length === 0) continue;
-    const ap = chooseAccessPoint(feature, nearestOnNetwork);
-    const snap = snapPreferMain(index, ap.lon, ap.lat, snapLimit);
-    const id = facilities.length;
-    facilities.push({
-      id,
-      source: feature.type,
-      sourceId: feature.id,
-      formats,
-      name: displayName(feature.tags),
-      lon: round7(ap.lon),
-      lat: round7(ap.lat),
-      accessPoint: ap.kind,
-      tags: keepTags(feature.tags),
-    });
-    for (const fmt of formats) byFormat[fmt] = (byFormat[fmt] ?? 0) + 1;
-    accessPoints[ap.kind]++;
-    if (snap) {
-      edge.push(snap.edge);
-      offset.push(snap.offset);
-      access.push(snap.distance);
-      if (graph.nodeComponent[graph.edgeFrom[snap.edge]] !== 0) onIslands++;
-    } else {
-      edge.push(-1);
-      offset.push(0);
-      access.push(0);
-      unreachable++;
-    }
-  }
-  opts.onProgress?.('snap', osm.features.length, osm.features.length);
-
-  opts.onProgress?.('residences', 0, 1);
-  const homes = buildResidences(osm.features);
-  const homeSnaps = snapResidenceAccess(homes.table, index, snapLimit);
-  opts.onProgress?.('residences', 1, 1);
+  // in a function of its own, so the snap index is freed before the basemap pass
+  const { facilities, edge, offset, access, byFormat, accessPoints, unreachable, onIslands, homes, homeSnaps } = placeFeatures(
+    features, graph, classify, taxonomy, snapLimit, opts.onProgress,
+  );
+  features = [];
+  const basemap: BasemapResult | null = opts.basemap === false ? null : await extractBasemap(file, { clip, onProgress: opts.onProgress });
 
   const sizes = componentSizes(graph);
   const report: ImportReport = {
@@ -153,6 +109,71 @@ export async function importRegion(file: string, opts: ImportOptions = {}): Prom
     compounds: homes.compounds,
     ...(basemap ? { basemap: { geojsonGz: basemap.geojsonGz } } : {}),
   };
+}
+
+/** Classify the features and snap facilities and homes to the network. */
+function placeFeatures(
+  features: OsmFeature[],
+  graph: WalkGraph,
+  classify: Classifier,
+  taxonomy: Taxonomy,
+  snapLimit: number,
+  onProgress: ImportOptions['onProgress'],
+) {
+  onProgress?.('snap', 0, features.length);
+  const index = buildSnapIndex(graph);
+
+  const facilities: Facility[] = [];
+  const edge: number[] = [];
+  const offset: number[] = [];
+  const access: number[] = [];
+  const byFormat: Record<string, number> = {};
+  for (const f of taxonomy.formats) byFormat[f.id] = 0;
+  const accessPoints: ImportReport['facilities']['accessPoints'] = { node: 0, entrance: 0, 'nearest-to-network': 0, centroid: 0 };
+  let unreachable = 0;
+  let onIslands = 0;
+  const nearestOnNetwork = (lon: number, lat: number) => {
+    const s = snapPreferMain(index, lon, lat, snapLimit);
+    return s ? { lon: s.lon, lat: s.lat, distance: s.distance } : null;
+  };
+  for (const feature of features) {
+    const formats = classify(feature.tags);
+    if (formats.length === 0) continue;
+    const ap = chooseAccessPoint(feature, nearestOnNetwork);
+    const snap = snapPreferMain(index, ap.lon, ap.lat, snapLimit);
+    const id = facilities.length;
+    facilities.push({
+      id,
+      source: feature.type,
+      sourceId: feature.id,
+      formats,
+      name: displayName(feature.tags),
+      lon: round7(ap.lon),
+      lat: round7(ap.lat),
+      accessPoint: ap.kind,
+      tags: keepTags(feature.tags),
+    });
+    for (const fmt of formats) byFormat[fmt] = (byFormat[fmt] ?? 0) + 1;
+    accessPoints[ap.kind]++;
+    if (snap) {
+      edge.push(snap.edge);
+      offset.push(snap.offset);
+      access.push(snap.distance);
+      if (graph.nodeComponent[graph.edgeFrom[snap.edge]] !== 0) onIslands++;
+    } else {
+      edge.push(-1);
+      offset.push(0);
+      access.push(0);
+      unreachable++;
+    }
+  }
+  onProgress?.('snap', features.length, features.length);
+
+  onProgress?.('residences', 0, 1);
+  const homes = buildResidences(features);
+  const homeSnaps = snapResidenceAccess(homes.table, index, snapLimit);
+  onProgress?.('residences', 1, 1);
+  return { facilities, edge, offset, access, byFormat, accessPoints, unreachable, onIslands, homes, homeSnaps };
 }
 
 function displayName(tags: Tags): string {

@@ -5,9 +5,10 @@
  * with --pdf the region report printed to PDF by headless Chromium.
  */
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import type { Command } from 'commander';
-import { assess, assessmentToJson, type AssessmentWithList, type AssessOptions } from '../../assess/assess.js';
+import { assessParallel, assessmentToJson, type AssessmentWithList, type AssessOptions } from '../../assess/assess.js';
 import { CompoundListError, type CompoundListSummary } from '../../assess/compound-residences.js';
 import { explainResidence, explanationLine } from '../../assess/explain.js';
 import { MomentError, parseMoment } from '../../assess/opening-hours.js';
@@ -43,6 +44,7 @@ interface AssessFlags {
   pdf?: string;
   json?: boolean;
   explain?: string;
+  threads?: string;
 }
 
 /** A residence farther than this from the --explain point is not "the home there". */
@@ -70,6 +72,7 @@ export function registerAssess(program: Command): void {
     .option('--pdf <file.pdf>', `also write the region report as an A4 PDF (printed by headless Chromium: /usr/bin/chromium or $QUARTER_CHROMIUM)`)
     .option('--json', 'print the summary as JSON')
     .option('--explain <lon,lat>', 'explain, requirement by requirement, the home nearest this point')
+    .option('--threads <n>', `worker threads for the walking-time searches (default: the CPUs, here ${availableParallelism()})`)
     .action(async (regionArg: string | undefined, flags: AssessFlags) => {
       if (regionArg !== undefined) {
         if (flags.region !== undefined && flags.region !== regionArg) throw usageError(`region given twice: "${regionArg}" and --region "${flags.region}"`);
@@ -83,6 +86,7 @@ export function registerAssess(program: Command): void {
       const elderlyShare = parseShare('--elderly-share', flags.elderlyShare);
       const h3Resolutions = parseH3('--h3', flags.h3);
       const explainAt = flags.explain === undefined ? null : parseLonLat('--explain', flags.explain);
+      const threads = flags.threads === undefined ? availableParallelism() : parseThreads('--threads', flags.threads);
       let compounds: AssessOptions['compounds'] = null;
       if (flags.compoundsCrs !== undefined && flags.compounds === undefined) throw usageError('--compounds-crs: only with --compounds <file>');
       if (flags.compounds !== undefined) {
@@ -106,14 +110,19 @@ export function registerAssess(program: Command): void {
       const progress = makeProgress(!flags.json);
       const opts: AssessOptions = { profile, at: flags.at ?? null, population, zones: flags.zones ?? null, compounds, h3Resolutions, elderlyShare, taxonomy, onProgress: progress.update };
       let assessed: AssessmentWithList;
+      // Ctrl-C: stop the workers at once (the interrupt handler then exits 130; nothing is written yet)
+      const cancel = new AbortController();
+      const onInterrupt = (): void => cancel.abort();
+      process.prependOnceListener('SIGINT', onInterrupt);
       try {
-        assessed = assess(loadedRegion, opts);
+        assessed = await assessParallel(loadedRegion, { ...opts, threads, signal: cancel.signal });
       } catch (err) {
         if (err instanceof ZoneFileError) throw new CliError(err.message, EXIT.input);
         if (err instanceof CompoundListError) throw new CliError(err.message, EXIT.input);
         if (err instanceof MomentError) throw usageError(`--at: ${err.message}`);
         throw err;
       } finally {
+        process.removeListener('SIGINT', onInterrupt);
         progress.stop();
       }
       // with a 小区 list the assessment ran on a region holding the list's entries: everything below uses it
@@ -198,6 +207,16 @@ function parseShare(flag: string, raw: string): number {
   if (s.endsWith('%')) return parseNumber(flag, s.slice(0, -1), 0, 100) / 100;
   const v = parseNumber(flag, s, 0, 100);
   if (v > 1) throw usageError(`${flag}: ${v} is not a share in [0, 1] (write 0.2061 or 20.61%)`);
+  return v;
+}
+
+/** Worker threads: a whole number from 1 to 4 × the CPUs (more only queue for the same cores). */
+function parseThreads(flag: string, raw: string): number {
+  const max = 4 * availableParallelism();
+  const s = raw.trim();
+  if (!/^\d+$/.test(s)) throw usageError(`${flag}: "${raw}" is not a whole number of threads (1–${max})`);
+  const v = Number(s);
+  if (v < 1 || v > max) throw usageError(`${flag}: ${v} is out of range: use 1–${max} threads (4 × the ${availableParallelism()} CPUs at most)`);
   return v;
 }
 
