@@ -6,7 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
@@ -110,6 +110,10 @@ describe('API server killed during scenario writes', () => {
     // and the new server takes writes
     const res = await fetch(second.url + '/api/scenarios', { method: 'POST', headers: { cookie: again.cookie, 'x-csrf-token': again.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'after restart', edits: [] }) });
     expect(res.status).toBe(201);
+    // a stop signal closes the server cleanly: exit 0, the database closed (no -wal left to replay)
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((r) => second.child.once('exit', (code, signal) => r([code, signal])));
     second.child.kill('SIGTERM');
+    expect(await exited).toEqual([0, null]);
+    expect(existsSync(`${db}-wal`)).toBe(false);
   });
 });

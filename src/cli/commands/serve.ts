@@ -70,8 +70,16 @@ export function registerServe(program: Command): void {
       const web = app.quarter.webApp ? `web app ${address}/` : `web app not built (npx vite build --config web/vite.config.ts)`;
       const map = region.basemap ? '' : '; no basemap in this region file (re-import to draw one): the walking network is shown instead';
       console.error(`quarter: serving ${JSON.stringify(region.meta.name)} at ${address} — ${web}, docs ${address}/docs${map}; database ${describeStoreSpec(db)} — Ctrl-C to stop`);
+      // The CLI's default Ctrl-C exits at once; a server first closes (open requests answered, plan
+      // runs ended and recorded, the store closed). A second signal stops it at once.
+      process.removeAllListeners('SIGINT');
+      process.removeAllListeners('SIGTERM');
       await new Promise<void>((resolve) => {
-        const stop = (): void => {
+        let stopping = false;
+        const stop = (signal: NodeJS.Signals): void => {
+          if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+          stopping = true;
+          console.error('quarter: stopping (again to stop at once)');
           // the store after the app: closing the app ends plan runs, which write their state
           void app
             .close()
@@ -79,8 +87,9 @@ export function registerServe(program: Command): void {
             .then(() => sharedLimits?.disconnect())
             .then(() => resolve());
         };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
       });
+      console.error('quarter: stopped');
     });
 }
