@@ -88,7 +88,7 @@ export interface ServerOptions {
   plans?: { workerScript?: string | null; maxWorkers?: number };
 }
 
-export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = { readsPerMinute: 600, loginsPerMinute: 10, surveysPerHour: 5 };
+export const DEFAULT_RATE_LIMITS: Readonly<RateLimits> = { readsPerMinute: 600, tilesPerMinute: 6000, loginsPerMinute: 10, surveysPerHour: 5 };
 
 /** What the app exposes as `app.quarter`. */
 export interface QuarterServerState {
@@ -259,7 +259,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
     }
     return effective;
   };
-  const limits: RateLimits = opts.rateLimit === false ? { readsPerMinute: null, loginsPerMinute: null, surveysPerHour: null } : { ...DEFAULT_RATE_LIMITS, ...opts.rateLimit };
+  const limits: RateLimits = opts.rateLimit === false ? { readsPerMinute: null, tilesPerMinute: null, loginsPerMinute: null, surveysPerHour: null } : { ...DEFAULT_RATE_LIMITS, ...opts.rateLimit };
   const walkingIds = loadWalkingProfiles().map((p) => p.id);
   const standardsIds = listStandardsProfiles().map((p) => p.id);
   const cache = new LruCache<ResponseBody>(opts.cache?.maxEntries ?? DEFAULT_CACHE_ENTRIES, opts.cache?.maxBytes ?? DEFAULT_CACHE_BYTES, (b) => b.bytes);
@@ -616,7 +616,7 @@ export async function buildServer(opts: ServerOptions): Promise<FastifyInstance>
       return reply.type('application/geo+json; charset=utf-8').send(bytes);
     },
   );
-  registerBasemapTiles(app, basemap, () => region.meta.bbox, () => region.meta.attribution);
+  registerBasemapTiles(app, basemap, () => region.meta.bbox, () => region.meta.attribution, limits.tilesPerMinute);
 
   app.get<{ Querystring: { from: string; to?: string; facility?: number; profile: string } }>(
     '/api/route',

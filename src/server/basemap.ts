@@ -223,9 +223,16 @@ function tileCoordinate(field: 'z' | 'x' | 'y', raw: string, max: number): numbe
 /**
  * GET /api/basemap/tiles.json (TileJSON) and GET /api/basemap/tiles/{z}/{x}/{y}.pbf. Tile URLs
  * carry the basemap's version (?v=): asked with the current one, a tile may be cached for good;
- * without it (or with an old one) it is revalidated by ETag.
+ * without it (or with an old one) it is revalidated by ETag. Tiles have their own per-client limit
+ * (tilesPerMinute, null = only the global one), so panning a map does not use up the reads limit.
  */
-export function registerBasemapTiles(app: FastifyInstance, payload: () => BasemapPayload, bbox: () => readonly number[], attribution: () => string): void {
+export function registerBasemapTiles(
+  app: FastifyInstance,
+  payload: () => BasemapPayload,
+  bbox: () => readonly number[],
+  attribution: () => string,
+  tilesPerMinute: number | null,
+): void {
   app.get(
     '/api/basemap/tiles.json',
     {
@@ -254,6 +261,7 @@ export function registerBasemapTiles(app: FastifyInstance, payload: () => Basema
   app.get<{ Params: { z: string; x: string; y: string }; Querystring: { v?: string } }>(
     '/api/basemap/tiles/:z/:x/:y',
     {
+      config: tilesPerMinute !== null ? { rateLimit: { max: tilesPerMinute, timeWindow: 60_000 } } : {},
       schema: {
         summary: 'one basemap vector tile (Mapbox Vector Tile 2.1; y as "{y}.pbf"); empty where the region has nothing',
         tags: ['map'],

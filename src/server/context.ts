@@ -11,6 +11,11 @@ import type { EffectiveRegion } from './facility-edits.js';
 export interface RateLimits {
   /** requests per minute per client address on every route without its own limit; null = none. */
   readsPerMinute: number | null;
+  /**
+   * basemap tile requests per minute per client address, counted apart from the reads: a map being
+   * panned and zoomed asks for dozens of tiles a second, each one a cached, immutable answer.
+   */
+  tilesPerMinute: number | null;
   loginsPerMinute: number | null;
   /** survey answers per hour per (hashed) client; null = none. */
   surveysPerHour: number | null;

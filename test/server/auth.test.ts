@@ -283,6 +283,20 @@ forEachStoreBackend((backend) => {
         await limited.close();
       }
     });
+
+    test('basemap tiles have their own limit: panning does not use up the reads, and tiles stop at theirs', async () => {
+      const limited = await buildServer({ region: hand.region, rateLimit: { readsPerMinute: 3, tilesPerMinute: 8 } });
+      try {
+        const tile = (i: number) => limited.inject({ method: 'GET', url: `/api/basemap/tiles/14/${8000 + i}/5000.pbf` });
+        for (let i = 0; i < 8; i++) expect((await tile(i)).statusCode).toBe(200);
+        expectError(await tile(8), 429);
+        // eight tiles later, the three reads are all still there
+        for (let i = 0; i < 3; i++) expect((await limited.inject({ method: 'GET', url: '/api/regions' })).statusCode).toBe(200);
+        expectError(await limited.inject({ method: 'GET', url: '/api/regions' }), 429);
+      } finally {
+        await limited.close();
+      }
+    });
   });
 
   describe('cookies behind TLS', () => {
