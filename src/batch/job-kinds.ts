@@ -4,9 +4,11 @@
  * stays free to keep the job's lock in Redis alive. Each kind returns a small summary — the row
  * of the batch's summary table — not its whole output: results land in the shared store.
  */
+import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { assess } from '../assess/assess.js';
 import { ensureOutputDir } from '../io/atomic-file.js';
+import { dataPath } from '../paths.js';
 import { loadStandardsProfile } from '../assess/standards.js';
 import { networkCandidates } from '../plan/candidates.js';
 import { runPlan } from '../plan/run-plan.js';
@@ -171,29 +173,10 @@ export function runJob(kind: BatchKind, file: string, params: JobParams, progres
   }
 }
 
-/** Summary-table columns per kind: header (zh-CN / en) and how to read the cell from a summary. */
-export const SUMMARY_COLUMNS: Record<BatchKind, readonly { key: string; header: string }[]> = {
-  assess: [
-    { key: 'residences', header: '住宅 residences' },
-    { key: 'population', header: '人口 population' },
-    { key: 'completeShare', header: '完整生活圈 complete share' },
-    { key: 'meanCompleteness', header: '平均完整度 completeness' },
-    { key: 'grade', header: '等级 grade' },
-    { key: 'targets', header: '目标达成 targets met' },
-  ],
-  plan: [
-    { key: 'sites', header: '选址 sites' },
-    { key: 'before', header: '覆盖前 before' },
-    { key: 'after', header: '覆盖后 after' },
-    { key: 'residentsGaining', header: '新增覆盖居民 residents gaining' },
-  ],
-  import: [
-    { key: 'nodes', header: '节点 nodes' },
-    { key: 'facilities', header: '设施 facilities' },
-    { key: 'residences', header: '住宅 residences' },
-    { key: 'output', header: '区域文件 region file' },
-  ],
-};
+/** Summary-table columns per kind (data/batch/summary-columns.json, shared with the web app): key and header. */
+export const SUMMARY_COLUMNS: Record<BatchKind, readonly { key: string; header: string }[]> = (
+  JSON.parse(readFileSync(dataPath('batch', 'summary-columns.json'), 'utf8')) as { kinds: Record<BatchKind, { key: string; header: string }[]> }
+).kinds;
 
 /** One cell of the summary table. */
 export function summaryCell(summary: JobSummary, key: string): string | number {

@@ -46,4 +46,11 @@ describe('i18n', () => {
       expect(Object.keys(en as Dict).sort(), prefix).toEqual(Object.keys(zh as Dict).sort());
     }
   });
+
+  test('every batch summary column (data/batch/summary-columns.json, shared with the server) has a header in both languages', () => {
+    const table = JSON.parse(readFileSync(join(WEB_SRC, '..', 'data', 'batch', 'summary-columns.json'), 'utf8')) as { kinds: Record<string, { key: string }[]> };
+    const keys = Object.values(table.kinds).flatMap((cols) => cols.map((c) => c.key));
+    expect(keys.length).toBeGreaterThanOrEqual(14);
+    for (const key of keys) for (const [lang, d] of Object.entries(dicts)) expect(typeof at(d, `batches.columns.${key}`), `${lang}: ${key}`).toBe('string');
+  });
 });

@@ -3,6 +3,7 @@
  * progress of their jobs as `quarter worker`s report it to the shared store, and the summary
  * downloads. Only the batch panel (its own chunk) imports this module.
  */
+import summaryColumns from '../../../data/batch/summary-columns.json';
 import { query, request } from '../api.js';
 
 export type BatchKind = 'assess' | 'plan' | 'import';
@@ -48,32 +49,13 @@ export interface BatchDetail extends BatchInfo {
 export type SummaryCellKind = 'count' | 'share' | 'text' | 'ratio' | 'file';
 
 /**
- * The summary columns of each kind, as the summary table has them (SUMMARY_COLUMNS in
- * src/batch/job-kinds.ts, which is server code): the key in the result, and how it is shown.
- * Headers are `batches.columns.<key>` in the planning messages. 'ratio' reads `<key>Met`/`<key>`.
+ * The summary columns of each kind (data/batch/summary-columns.json, shared with the server's
+ * summary table): the key in the result, and how it is shown. Headers are `batches.columns.<key>`
+ * in the planning messages. 'ratio' reads `<key>Met`/`<key>`.
  */
-export const SUMMARY_COLUMNS: Record<BatchKind, readonly { key: string; kind: SummaryCellKind }[]> = {
-  assess: [
-    { key: 'residences', kind: 'count' },
-    { key: 'population', kind: 'count' },
-    { key: 'completeShare', kind: 'share' },
-    { key: 'meanCompleteness', kind: 'share' },
-    { key: 'grade', kind: 'text' },
-    { key: 'targets', kind: 'ratio' },
-  ],
-  plan: [
-    { key: 'sites', kind: 'count' },
-    { key: 'before', kind: 'share' },
-    { key: 'after', kind: 'share' },
-    { key: 'residentsGaining', kind: 'count' },
-  ],
-  import: [
-    { key: 'nodes', kind: 'count' },
-    { key: 'facilities', kind: 'count' },
-    { key: 'residences', kind: 'count' },
-    { key: 'output', kind: 'file' },
-  ],
-};
+export const SUMMARY_COLUMNS: Record<BatchKind, readonly { key: string; kind: SummaryCellKind }[]> = (
+  summaryColumns as { kinds: Record<BatchKind, { key: string; kind: SummaryCellKind }[]> }
+).kinds;
 
 /**
  * The parameters shown for a batch of each kind (labels `batches.params.<key>`). A standards
