@@ -19,7 +19,8 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
 import { StoreUnavailableError, type QuarterStore } from '../store/store.js';
-import type { JobSummary } from './job-kinds.js';
+import { removeThreadTemps } from '../io/atomic-file.js';
+import type { ImportJobParams, JobSummary } from './job-kinds.js';
 import type { JobThreadInput, JobThreadMessage } from './job-thread.js';
 import { QUEUE_NAME, type BatchJobData } from './queue.js';
 import { openRedis, type RedisTarget } from './redis.js';
@@ -82,6 +83,7 @@ export async function startBatchWorker(opts: BatchWorkerOptions): Promise<BatchW
   function runThread(job: Job<BatchJobData>, input: JobThreadInput): Promise<JobSummary> {
     return new Promise((resolve, reject) => {
       const thread = new Thread(script, { workerData: input });
+      const tid = thread.threadId; // kept: read after the exit it may no longer be there
       threads.add(thread);
       let lastStore = 0;
       let settled = false;
@@ -109,7 +111,11 @@ export async function startBatchWorker(opts: BatchWorkerOptions): Promise<BatchW
         }
       });
       thread.on('error', (err) => settle(() => reject(err)));
-      thread.on('exit', (code) => settle(() => reject(new Error(`the job's thread stopped (exit code ${code}) before it finished`))));
+      thread.on('exit', (code) => {
+        // an import stopped mid-write (forced stop, crash) leaves its temp file: the region file is intact
+        if (input.kind === 'import') removeThreadTemps((input.params as ImportJobParams).outDir, tid);
+        settle(() => reject(new Error(`the job's thread stopped (exit code ${code}) before it finished`)));
+      });
     });
   }
 

@@ -3,8 +3,9 @@
  * A crash or Ctrl-C leaves either the old file or the new one, never half of one;
  * pending temp files are removed on SIGINT/SIGTERM and normal exit.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 const pending = new Set<string>();
 let hooked = false;
@@ -70,8 +71,26 @@ function hookCleanup(): void {
   }
 }
 
+/** `.name.tmp-<pid>-<thread>-<random>`: the thread id lets a parent clean up after a thread it terminated. */
 export function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 8)}`);
+  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`);
+}
+
+/**
+ * Remove the temp files a worker thread of this process left in `dir`: a terminated thread runs
+ * no cleanup of its own (its exit hooks never fire). Returns how many were removed.
+ */
+export function removeThreadTemps(dir: string, thread: number): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0; // no directory, no temp files
+  }
+  const mark = `.tmp-${process.pid}-${thread}-`;
+  const left = names.filter((n) => n.startsWith('.') && n.includes(mark));
+  for (const n of left) removeQuietly(join(dir, n));
+  return left.length;
 }
 
 /** Write chunks to `target` atomically. */

@@ -2,10 +2,14 @@
  * The batch's own inputs without Redis: the list file (every problem with its line, all at once,
  * hostile and wrongly encoded files) and the Redis URL (password never shown).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, test } from 'vitest';
+import { removeThreadTemps } from '../../src/io/atomic-file.js';
+import { CLI } from '../cli/helpers.js';
 import { parseRedisUrl, RedisConfigError } from '../../src/batch/redis.js';
 import { readRegionList, RegionListError } from '../../src/batch/region-list.js';
 
@@ -109,5 +113,38 @@ describe('the Redis URL', () => {
       expect((err as Error).message, spec).toMatch(message);
       expect((err as Error).message).not.toContain('hunter2');
     }
+  });
+});
+
+describe('an import thread stopped mid-write (what `quarter worker` does on a forced stop)', () => {
+  test('its temp file is removed by thread id; the region file and other threads\' temp files stay', async () => {
+    const out = mkdtempSync(join(dir, 'out-'));
+    const target = join(out, 'krems.quarter');
+    writeFileSync(target, 'the previous region file');
+    const otherThread = join(out, `.krems.quarter.tmp-${process.pid}-99999-abcdef`);
+    writeFileSync(otherThread, 'another job');
+    // the built module (the thread cannot load TypeScript): write one chunk, then hang before the next
+    const atomic = pathToFileURL(join(dirname(CLI), '..', 'io', 'atomic-file.js')).href;
+    const thread = new Worker(
+      `import { parentPort, workerData } from 'node:worker_threads';
+       const { writeFileAtomic } = await import(workerData.atomic);
+       function* chunks() { yield 'half a region'; parentPort.postMessage('writing'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); }
+       writeFileAtomic(workerData.target, chunks());`,
+      { eval: true, workerData: { atomic, target } },
+    );
+    const tid = thread.threadId;
+    await new Promise<void>((resolve, reject) => {
+      thread.once('message', () => resolve());
+      thread.once('error', reject);
+    });
+    const temp = `.krems.quarter.tmp-${process.pid}-${tid}-`;
+    expect(readdirSync(out).filter((n) => n.startsWith(temp))).toHaveLength(1);
+    await thread.terminate();
+    // terminated: the thread's own cleanup never ran
+    expect(readdirSync(out).filter((n) => n.startsWith(temp))).toHaveLength(1);
+    expect(removeThreadTemps(out, tid)).toBe(1);
+    expect(readdirSync(out).sort()).toEqual([otherThread.slice(out.length + 1), 'krems.quarter'].sort());
+    expect(readFileSync(target, 'utf8')).toBe('the previous region file');
+    expect(removeThreadTemps(join(out, 'missing'), tid)).toBe(0);
   });
 });
