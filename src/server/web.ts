@@ -56,9 +56,9 @@ const REVALIDATE = 'no-cache';
 /** Vite names built files <name>-<8-character hash>.<ext> under assets/. */
 const HASHED = /-[A-Za-z0-9_-]{8,}\.[A-Za-z0-9]+$/;
 
-/** Is the file at this path one of the bundler's content-hashed assets? */
+/** Is the file at this path one of the bundler's content-hashed assets (or its .br / .gz copy)? */
 export function isHashedAsset(path: string): boolean {
-  return path.split(sep).includes('assets') && HASHED.test(basename(path));
+  return path.split(sep).includes('assets') && HASHED.test(basename(path).replace(/\.(br|gz)$/, ''));
 }
 
 const NOT_BUILT_PAGE = `<!doctype html>
@@ -93,8 +93,13 @@ export async function registerWebApp(app: FastifyInstance, webRoot: string): Pro
     // send's own Cache-Control would say max-age=0 for everything; the rule is set per file below
     cacheControl: false,
     dotfiles: 'ignore',
+    // the build writes .br and .gz copies of scripts and stylesheets (web/vite.config.ts): sent
+    // as they are, so nothing is compressed per request; files without them are compressed here
+    preCompressed: true,
     setHeaders: (res, path) => {
       res.setHeader('cache-control', isHashedAsset(path) ? IMMUTABLE : REVALIDATE);
+      // the body depends on Accept-Encoding (precompressed copies), which caches must know
+      res.setHeader('vary', 'accept-encoding');
     },
   });
   const sendIndex = (reply: FastifyReply): FastifyReply => reply.header('cache-control', REVALIDATE).sendFile('index.html');

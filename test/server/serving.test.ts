@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Region } from '../../src/region/region.js';
 import { buildServer } from '../../src/server/app.js';
@@ -25,6 +25,14 @@ const webRoot = join(tmp, 'web');
 mkdirSync(join(webRoot, 'assets'), { recursive: true });
 writeFileSync(join(webRoot, 'index.html'), INDEX_HTML);
 writeFileSync(join(webRoot, 'assets', 'index-AbC12_-x.js'), ASSET_JS);
+// a chunk the build wrote .br and .gz copies of (web/vite.config.ts): made here at qualities the
+// server never uses per request, so sending them byte for byte shows they were not made on the fly
+const CHUNK_JS = 'export const formats = ["菜市场", "药店"];\n'.repeat(300);
+const CHUNK_BR = brotliCompressSync(CHUNK_JS, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 11 } });
+const CHUNK_GZ = gzipSync(CHUNK_JS, { level: 9 });
+writeFileSync(join(webRoot, 'assets', 'use-map-Zx9_Qw12.js'), CHUNK_JS);
+writeFileSync(join(webRoot, 'assets', 'use-map-Zx9_Qw12.js.br'), CHUNK_BR);
+writeFileSync(join(webRoot, 'assets', 'use-map-Zx9_Qw12.js.gz'), CHUNK_GZ);
 writeFileSync(join(webRoot, 'assets', 'logo.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
 writeFileSync(join(webRoot, 'robots.txt'), 'User-agent: *\n');
 writeFileSync(join(webRoot, '.env'), 'SECRET=1');
@@ -223,6 +231,33 @@ describe('the web app', () => {
     }
     const api404 = await app.inject({ method: 'GET', url: '/api/nope' });
     expect(api404.json()).toMatchObject({ error: 'not found', field: 'url' });
+  });
+
+  test('precompressed copies are sent as they are, immutable like the asset; without them the asset is compressed here', async () => {
+    const url = '/assets/use-map-Zx9_Qw12.js';
+    const br = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip, deflate, br, zstd' } });
+    expect(br.statusCode).toBe(200);
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.rawPayload.equals(CHUNK_BR)).toBe(true);
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(CHUNK_JS);
+    expect(String(br.headers['content-type'])).toMatch(/javascript/);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(String(br.headers.vary)).toMatch(/accept-encoding/i);
+    expectSecurityHeaders(br.headers, 'precompressed asset');
+    const gz = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'gzip' } });
+    expect(gz.headers['content-encoding']).toBe('gzip');
+    expect(gz.rawPayload.equals(CHUNK_GZ)).toBe(true);
+    expect(gz.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    const plain = await app.inject({ method: 'GET', url, headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe(CHUNK_JS);
+    // the copies are not files of their own
+    expect((await app.inject({ method: 'GET', url: `${url}.br` })).headers['content-type']).not.toMatch(/javascript/);
+    // an asset the build left uncompressed is compressed per request
+    const other = await app.inject({ method: 'GET', url: '/assets/index-AbC12_-x.js', headers: { 'accept-encoding': 'br' } });
+    expect(other.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(other.rawPayload).toString()).toBe(ASSET_JS);
+    expect(other.headers.vary).toBe('accept-encoding');
   });
 
   test('not built: / and the SPA routes say how to build it', async () => {
