@@ -36,7 +36,7 @@ export function facilitiesToGeoJson(list: readonly FacilityItem[]): FeatureColle
 
 /**
  * The layers of each overlay source, hidden while the source is empty: MapLibre makes no tiles
- * for a source whose layers are all hidden, which takes ~0.2 s off the first load in a software
+ * for a source whose layers are all hidden, which takes ~0.1–0.2 s off the first load in a software
  * renderer (three empty sources × the first view's tiles, each a round trip to the map's worker).
  */
 const OVERLAY_LAYERS: Record<'isochrones' | 'route' | 'origin', readonly string[]> = {
