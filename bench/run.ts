@@ -23,7 +23,7 @@
  * --only assess|plan (measure section 6 or 7 alone and splice it into the last results.json and RESULTS.md;
  * the other sections keep their numbers, date and load).
  */
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { createRoutingContext, type RoutingContext } from '../src/access/context.js';
@@ -697,13 +697,34 @@ function render(r: Results): string {
   return L.join('\n');
 }
 
+/** The report with each kept section's block (its "## N." heading up to the next "## ") replaced by the section. */
+function spliceSections(md: string, sections: readonly string[]): string {
+  let out = md;
+  for (const section of sections) {
+    const heading = /^## (\d+)\./.exec(section)?.[1];
+    if (!heading) continue;
+    const start = out.indexOf(`\n## ${heading}. `);
+    if (start < 0) continue;
+    const next = out.indexOf('\n## ', start + 1);
+    out = out.slice(0, start + 1) + section.trimEnd() + '\n' + (next < 0 ? '' : out.slice(next));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- main
 
 async function main(): Promise<void> {
   if (process.argv.includes('--render-only')) {
     // re-render RESULTS.md from the last run's raw numbers (for editing the report, not measuring)
-    const results = JSON.parse(readFileSync(join(BENCH_OUT, QUICK ? 'results.quick.json' : 'results.json'), 'utf8')) as Results;
+    const jsonPath = join(BENCH_OUT, QUICK ? 'results.quick.json' : 'results.json');
     const mdPath = QUICK ? join(BENCH_OUT, 'RESULTS.quick.md') : join(ROOT, 'bench', 'RESULTS.md');
+    if (!existsSync(jsonPath)) {
+      // a checkout without the raw numbers: put the kept sections (§8 on) into the report as it is
+      writeFileSync(mdPath, spliceSections(readFileSync(mdPath, 'utf8'), standaloneSections()));
+      say(`no ${rel(jsonPath)}: replaced the kept sections in ${rel(mdPath)}, the rest left as it was`);
+      return;
+    }
+    const results = JSON.parse(readFileSync(jsonPath, 'utf8')) as Results;
     writeFileSync(mdPath, render(results) + '\n');
     say(`re-rendered ${rel(mdPath)} from results.json`);
     return;
