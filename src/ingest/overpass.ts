@@ -3,10 +3,9 @@
  * ready-made extract. The response streams to a temp file beside the target and is renamed
  * only when complete, so an interrupted download never leaves a plausible-looking file.
  */
-import { trackTemp } from '../io/atomic-file.js';
+import { tempPathFor, trackTemp } from '../io/atomic-file.js';
 import { createWriteStream } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
@@ -120,7 +119,7 @@ export async function fetchOverpass(query: string, opts: FetchOverpassOptions): 
   }
   if (!res.body) return fail(`Overpass endpoint ${endpoint} sent an empty response`, res.status);
 
-  const tmp = join(dirname(opts.out), `.${basename(opts.out)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const tmp = tempPathFor(opts.out);
   let bytes = 0;
   const untrack = trackTemp(tmp); // removed on Ctrl-C too
   try {

@@ -71,9 +71,12 @@ function hookCleanup(): void {
   }
 }
 
+/** The part of a temp file's name that says which process and thread wrote it. */
+const tempMark = (thread: number): string => `.tmp-${process.pid}-${thread}-`;
+
 /** `.name.tmp-<pid>-<thread>-<random>`: the thread id lets a parent clean up after a thread it terminated. */
 export function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${threadId}-${Math.random().toString(36).slice(2, 8)}`);
+  return join(dirname(target), `.${basename(target)}${tempMark(threadId)}${Math.random().toString(36).slice(2, 8)}`);
 }
 
 /**
@@ -87,7 +90,7 @@ export function removeThreadTemps(dir: string, thread: number): number {
   } catch {
     return 0; // no directory, no temp files
   }
-  const mark = `.tmp-${process.pid}-${thread}-`;
+  const mark = tempMark(thread);
   const left = names.filter((n) => n.startsWith('.') && n.includes(mark));
   for (const n of left) removeQuietly(join(dir, n));
   return left.length;
