@@ -35,19 +35,17 @@ export function facilitiesToGeoJson(list: readonly FacilityItem[]): FeatureColle
 }
 
 /**
- * The layers of each overlay source, hidden while the source is empty: MapLibre makes no tiles
- * for a source whose layers are all hidden, which takes ~0.1–0.2 s off the first load in a software
- * renderer (three empty sources × the first view's tiles, each a round trip to the map's worker).
+ * The isochrone, route and origin layers are hidden while their source is empty: MapLibre makes
+ * no tiles for a source whose layers are all hidden, which takes ~0.1–0.2 s off the first load in
+ * a software renderer (three empty sources × the first view's tiles, each a round trip to the
+ * map's worker). Setting a source's data shows or hides every layer drawn from it.
  */
-const OVERLAY_LAYERS: Record<'isochrones' | 'route' | 'origin', readonly string[]> = {
-  isochrones: [...ISOCHRONE_MINUTES.map(isochroneLayerId), 'isochrone-outline'],
-  route: ['route-casing', 'route'],
-  origin: ['origin'],
-};
 const hidden = { visibility: 'none' } as const;
 
-function showOverlay(map: MapLibreMap, which: keyof typeof OVERLAY_LAYERS, shown: boolean): void {
-  for (const id of OVERLAY_LAYERS[which]) if (map.getLayer(id)) map.setLayoutProperty(id, 'visibility', shown ? 'visible' : 'none');
+function showSourceLayers(map: MapLibreMap, source: string, shown: boolean): void {
+  for (const id of map.getLayersOrder()) {
+    if (map.getLayer(id)?.source === source) map.setLayoutProperty(id, 'visibility', shown ? 'visible' : 'none');
+  }
 }
 
 /**
@@ -144,7 +142,7 @@ export function setFormatFilter(map: MapLibreMap, formats: readonly string[] | n
 
 export function setIsochrones(map: MapLibreMap, data: IsochroneCollection | null): void {
   source(map, SOURCES.isochrones)?.setData(data ?? empty());
-  showOverlay(map, 'isochrones', (data?.features.length ?? 0) > 0);
+  showSourceLayers(map, SOURCES.isochrones, (data?.features.length ?? 0) > 0);
 }
 
 /** The analysed point (or home), and optionally the destination of a route. */
@@ -153,10 +151,10 @@ export function setOrigin(map: MapLibreMap, at: LngLat | null, destination: LngL
   if (at) features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: { kind: 'origin' } });
   if (destination) features.push({ type: 'Feature', geometry: { type: 'Point', coordinates: destination }, properties: { kind: 'destination' } });
   source(map, SOURCES.origin)?.setData({ type: 'FeatureCollection', features });
-  showOverlay(map, 'origin', features.length > 0);
+  showSourceLayers(map, SOURCES.origin, features.length > 0);
 }
 
 export function setRoute(map: MapLibreMap, line: LineString | null): void {
   source(map, SOURCES.route)?.setData(line ? { type: 'FeatureCollection', features: [{ type: 'Feature', geometry: line, properties: {} }] } : empty());
-  showOverlay(map, 'route', line !== null);
+  showSourceLayers(map, SOURCES.route, line !== null);
 }
